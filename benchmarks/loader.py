@@ -1,0 +1,74 @@
+#!/usr/bin/env python
+"""How many EgoClip-style clips per second can the loader deliver per CPU core?
+
+Every clip comes from a different chunk file: open it, read 4 'rand' frames of a ~1-s clip at a random place,
+train-augment (random resized crop to 224 + flip), collate uint8 batches with a real torch DataLoader.
+Compared in the same run: our readers (egovlp.video.load_frames, decord and PyAV) in-process and with N DataLoader
+workers, and the original's OpenCV seek-per-frame reader.
+
+The chunks are synthetic but cost what real ones cost to decode (textured moving content with sensor noise at
+~0.6-1 Mbit/s, 342x256, encoded as egovlp.preprocess.resize_and_chunk does); they are generated once and cached.
+
+    python benchmarks/loader.py                                   # 4 x 600-s chunks, keyint 30, workers 0 and 2
+    python benchmarks/loader.py --keyint 250 --workers 0,1,2      # the original's keyframe interval
+"""
+import argparse, os, time, sys
+import torch
+from torch.utils.data import DataLoader
+from egovlp.core import cache_dir
+from egovlp.preprocess import (synth_chunks, RandomClipDataset, read_frames_cv2_seek, DEFAULT_KEYINT)
+
+def clips_per_s(ds, workers, batch_size, warmup_batches=1):
+    "Clips/s through a DataLoader, timed after the first `warmup_batches` (worker start-up excluded)."
+    dl = DataLoader(ds, batch_size=batch_size, num_workers=workers, persistent_workers=False,
+                    worker_init_fn=_one_thread if workers else None)
+    it = iter(dl)
+    for _ in range(warmup_batches): b = next(it)
+    assert b.dtype == torch.uint8 and b.ndim == 5, f'unexpected batch {b.dtype} {tuple(b.shape)}'
+    n, t = 0, time.perf_counter()
+    for b in it: n += len(b)
+    dt = time.perf_counter() - t
+    del it
+    return n / dt
+
+def _one_thread(_): torch.set_num_threads(1)
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    p.add_argument('--chunks', type=int, default=4, help='number of chunk files (every clip of a batch comes from a different one)')
+    p.add_argument('--chunk-sec', type=float, default=600, help='chunk length (s)')
+    p.add_argument('--keyint', type=int, default=DEFAULT_KEYINT, help='frames between keyframes')
+    p.add_argument('--res', type=int, default=256, help='short side of the chunks (width = 4/3 of it, even)')
+    p.add_argument('--clips', type=int, default=96, help='clips timed per configuration (plus one warm-up batch)')
+    p.add_argument('--batch-size', type=int, default=8)
+    p.add_argument('--workers', default='0,2', help='comma-separated DataLoader worker counts (0 = in-process)')
+    p.add_argument('--backends', default='decord,pyav,cv2', help='readers to compare: decord, pyav, cv2 (the original seek-per-frame)')
+    p.add_argument('--cache', default=None, help='where the synthetic chunks live (default: egovlp cache dir)')
+    a = p.parse_args(argv)
+
+    torch.set_num_threads(1)
+    w, h = 2 * round(a.res * 4 / 3 / 2), a.res
+    root = cache_dir('bench_loader') if a.cache is None else a.cache
+    out = os.path.join(root, f'k{a.keyint}_c{a.chunk_sec:g}_{w}x{h}')
+    t = time.perf_counter()
+    files = synth_chunks(out, n_chunks=a.chunks, chunk_sec=a.chunk_sec, keyint=a.keyint, width=w, height=h,
+                         base_dir=os.path.join(root, 'bases'))
+    mb = sum(f.stat().st_size for f in files) / 1e6
+    print(f'{len(files)} chunks of {a.chunk_sec:g} s, {w}x{h}, keyint {a.keyint}: {mb:.0f} MB '
+          f'({mb * 8 / (len(files) * a.chunk_sec):.2f} Mbit/s) in {out} ({time.perf_counter() - t:.0f} s to make/find)')
+    cores = os.cpu_count() or 1
+    print(f'{cores} cores, load average {os.getloadavg()[0]:.1f} before timing; {a.clips} clips per row, batch {a.batch_size}\n')
+
+    rows = []
+    print(f"{'reader':<10} {'workers':>7} {'clips/s':>8} {'clips/s/core':>13}")
+    for backend in a.backends.split(','):
+        kw = dict(read=read_frames_cv2_seek) if backend == 'cv2' else dict(backend=backend)
+        for nw in [int(x) for x in a.workers.split(',')]:
+            ds = RandomClipDataset(files, a.clips + a.batch_size, seed=nw, **kw)
+            r = clips_per_s(ds, nw, a.batch_size)
+            per_core = r / min(max(nw, 1), cores)
+            rows.append((backend, nw, r, per_core))
+            print(f'{backend:<10} {nw:>7} {r:>8.1f} {per_core:>13.1f}', flush=True)
+    return rows
+
+if __name__ == '__main__': main()
