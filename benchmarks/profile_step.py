@@ -1,0 +1,35 @@
+#!/usr/bin/env python
+"""Where a training step's GPU time goes: torch.profiler over a few compiled steps, top kernels by CUDA time.
+
+    python benchmarks/profile_step.py --frames 4 --batch 128 --mode fast
+"""
+import argparse, sys, pathlib
+import torch
+sys.path.insert(0, str(pathlib.Path(__file__).parent))
+import train_step as ts
+from egovlp.model import FrozenInTime
+
+p = argparse.ArgumentParser()
+p.add_argument('--frames', type=int, default=4); p.add_argument('--batch', type=int, default=128)
+p.add_argument('--mode', default='fast'); p.add_argument('--rows', type=int, default=30)
+p.add_argument('--compile-mode', default=None)
+a = p.parse_args()
+class A: tiny=False; res=224; text_len=24; grad_ckpt=False; compile_mode=a.compile_mode; no_compile=False
+impl, bf16, compile_ = ts.MODES[a.mode]
+dev = torch.device('cuda')
+if dev.type == 'cuda':
+    import torch._inductor.config as ic
+    if hasattr(ic.triton, 'coalesce_tiling_analysis'): ic.triton.coalesce_tiling_analysis = False
+vp, tp = ts.model_params(A, a.frames, impl)
+model = FrozenInTime(vp, tp).to(dev).train()
+opt = torch.optim.AdamW(model.parameters(), lr=3e-5, eps=1e-6, weight_decay=0.0, fused=True)
+fwd = torch.compile(model, mode=a.compile_mode) if compile_ else model
+video, text, verbs, nouns = ts.make_batch(A, a.batch, a.frames, dev, torch.Generator().manual_seed(1))
+loss_fn, _ = ts.make_loss(verbs, nouns)
+for _ in range(3): ts.step(fwd, opt, loss_fn, video, text, bf16, dev)
+torch.cuda.synchronize()
+from torch.profiler import profile, ProfilerActivity
+with profile(activities=[ProfilerActivity.CUDA]) as prof:
+    for _ in range(3): ts.step(fwd, opt, loss_fn, video, text, bf16, dev)
+    torch.cuda.synchronize()
+print(prof.key_averages().table(sort_by='self_cuda_time_total', row_limit=a.rows, max_name_column_width=90))
