@@ -75,11 +75,12 @@ def build_egomcq(cfg: dict):
     kw = _egoclip_kwargs(a); kw['loading'] = a.get('val_loading', kw['loading'])
     return EgoMCQ(p, **kw)
 
-def build_trainer(cfg: dict, model=None, tokenizer=None):
+def build_trainer(cfg: dict, model=None, tokenizer=None, accelerator=None):
     "Model + EgoClip task + EgoMCQ evaluator + Trainer from one config."
     from egovlp.trainer import Trainer, TrainConfig, EgoClipTask
     from egovlp.egomcq import EgoMCQEvaluator
     tok = tokenizer or build_tokenizer(cfg)
+    seed_everything(cfg_get(cfg, 'trainer.seed', 0))      # the same initial weights on every process and every run
     model = model if model is not None else build_model(cfg)
     a = loader_args(cfg)
     mcq = build_egomcq(cfg)
@@ -87,7 +88,7 @@ def build_trainer(cfg: dict, model=None, tokenizer=None):
                          num_workers=a.get('num_workers', 2)) if mcq is not None else None
     task = EgoClipTask(lambda: build_egoclip(cfg), tok, loss=build_loss(cfg), evaluator=ev,
                        negatives=bool(a.get('neg_param')))
-    return Trainer(model, task, TrainConfig.from_original(cfg))
+    return Trainer(model, task, TrainConfig.from_original(cfg), accelerator=accelerator)
 
 # %% ../nbs/08_launch.ipynb #1ede7c0a
 def parse_args(argv=None, description='egovlp'):
