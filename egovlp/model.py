@@ -24,7 +24,7 @@ __all__ = ['log', 'ATTN_IMPLS', 'UNCASED_BERT_VOCAB', 'restricted_pickle', 'VarA
            'load_egovlp_checkpoint']
 
 # %% ../nbs/03_model.ipynb #26c11ed8
-ATTN_IMPLS = ('fast', 'sdpa', 'reference')
+ATTN_IMPLS = ('fast', 'fused', 'einsum', 'sdpa', 'reference')
 _MAX_GRID = 65535  # CUDA grid y/z limit: SDPA kernels put batch (and heads) on those axes
 
 def _sdpa(q, k, v, scale):
@@ -57,6 +57,34 @@ def _fast_attention(q, k, v, group: str, num_frames: int, scale: float, time_sdp
         p = (torch.cat([s_pc[..., None], s_pp], -1).float() * scale).softmax(-1).to(v.dtype)  # (B,N,H,F,1+F)
         out = torch.einsum('bnhfg,bgnhd->bfnhd', p[..., 1:], vp) + p[..., 0].permute(0, 3, 1, 2)[..., None] * vc[:, :, None]
     return torch.cat([cls_out, out.reshape(B, Fr * N, H, d)], 1)
+
+def _fused_time_attention(q, k, v, num_frames: int, scale: float):
+    "Time groups as broadcast products + sums on strided (B,N,H,F,d) views: no GEMM, no copy; fp32 scores and softmax."
+    B, T, H, d = q.shape
+    Fr = num_frames; N = (T - 1) // Fr
+    cls_out = _sdpa(q[:, :1].transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2), scale).transpose(1, 2)
+    qt, kt, vt = (t[:, 1:].unflatten(1, (Fr, N)).permute(0, 2, 3, 1, 4) for t in (q, k, v))  # (B,N,H,F,d) views
+    kc, vc = k[:, :1, :, None], v[:, :1, :, None]                                  # (B,1,H,1,d)
+    s_pp = (qt.unsqueeze(-2).float() * kt.unsqueeze(-3)).sum(-1)                   # (B,N,H,F,F) patch-patch
+    s_pc = (qt.float() * kc).sum(-1, keepdim=True)                                 # (B,N,H,F,1) patch-CLS
+    p = (torch.cat([s_pc, s_pp], -1) * scale).softmax(-1)                          # (B,N,H,F,1+F)
+    out = (p[..., 1:, None] * vt.unsqueeze(-3)).sum(-2) + p[..., :1] * vc          # (B,N,H,F,d)
+    return torch.cat([cls_out, out.to(v.dtype).permute(0, 3, 1, 2, 4).reshape(B, Fr * N, H, d)], 1)
+
+def _grouped_space_attention(qkv: nn.Linear, x, num_frames: int, num_heads: int, scale: float):
+    "Space attention with the input regrouped (B,F,1+N,C) *before* `qkv`: q/k/v of every group are views, no copies."
+    B, T, C = x.shape
+    Fr = num_frames; N = (T - 1) // Fr; H = num_heads; d = C // H; L = 1 + N
+    xg = torch.cat([x[:, None, :1].expand(B, Fr, 1, C), x[:, 1:].unflatten(1, (Fr, N))], 2)  # [CLS] + frame f
+    q, k, v = qkv(xg).reshape(B * Fr, L, 3, H, d).permute(2, 0, 3, 1, 4).unbind(0)  # (B·F,H,L,d) views
+    o = _sdpa(q, k, v, scale)                                                       # patch: [CLS] + own frame
+    # [CLS] query: all tokens of the (B,F·L) layout except the F-1 extra copies of the [CLS] key/value
+    t = torch.arange(Fr * L, device=x.device)
+    keep = ((t % L != 0) | (t == 0))[None]                                        # (1, F·L) bool: True = attend
+    k_all, v_all = (u.unflatten(0, (B, Fr)).transpose(1, 2).reshape(B, H, Fr * L, d) for u in (k, v))  # views
+    cls_out = F.scaled_dot_product_attention(q[::Fr, :, :1], k_all, v_all, attn_mask=keep, scale=scale)  # (B,H,1,d)
+    out = o.unflatten(0, (B, Fr))[:, :, :, 1:].permute(0, 1, 3, 2, 4).reshape(B, Fr * N, C)
+    return torch.cat([cls_out.transpose(1, 2).reshape(B, 1, C), out], 1)
 
 def _reference_attention(q, k, v, group: str, num_frames: int, scale: float):
     "The original VarAttention maths in fp32: '(b h) n d' layout, CLS key/value repeated into every group."
@@ -111,9 +139,14 @@ class VarAttention(nn.Module):
 
     def forward(self, x, group: str, num_frames: int):
         B, T, C = x.shape
+        impl = self.attn_impl
+        if impl == 'fast': impl = 'fused' if torch.compiler.is_compiling() else 'fast-eager'
+        if group == 'space' and impl in ('fused', 'fast-eager'):
+            return self.proj_drop(self.proj(_grouped_space_attention(self.qkv, x, num_frames, self.num_heads, self.scale)))
         q, k, v = self.qkv(x).reshape(B, T, 3, self.num_heads, self.head_dim).unbind(2)
-        if self.attn_impl == 'reference': out = _reference_attention(q, k, v, group, num_frames, self.scale).to(x.dtype)
-        else: out = _fast_attention(q, k, v, group, num_frames, self.scale, time_sdpa=self.attn_impl == 'sdpa')
+        if impl == 'reference': out = _reference_attention(q, k, v, group, num_frames, self.scale).to(x.dtype)
+        elif impl == 'fused':   out = _fused_time_attention(q, k, v, num_frames, self.scale)
+        else: out = _fast_attention(q, k, v, group, num_frames, self.scale, time_sdpa=impl == 'sdpa')
         return self.proj_drop(self.proj(out.reshape(B, T, C)))
 
 # %% ../nbs/03_model.ipynb #7b18353a
