@@ -187,6 +187,9 @@ def read_egoclip(path, on_bad_lines: str = 'error', max_rows: int | None = None,
             df = _numeric_bad(df, bad_rows)
     except pd.errors.ParserError as e: raise EgoClipFormatError(f"{path}: the csv parser gave up: {e}") from e
     lines = _row_lines(len(df), dropped)
+    for c in _FLOAT_COLS:
+        for i in np.flatnonzero(~np.isfinite(df[c].to_numpy()) & df[c].notna().to_numpy()):
+            bad_rows.setdefault(int(i), f"column {c}: {float(df[c].iat[i])} is not a finite number")
     missing = df[EGOCLIP_COLUMNS].isna().to_numpy()
     for i in np.flatnonzero(missing.any(1)):
         what = 'an empty line' if missing[i].all() else f"missing field(s) {[c for c, m in zip(EGOCLIP_COLUMNS, missing[i]) if m]}"
@@ -285,8 +288,9 @@ class EgoClip(Dataset):
     "EgoClip pairs: {'video' uint8 (T,3,S,S), 'text', 'verb_vec', 'noun_vec', 'idx', 'load_failures'} (+ '*_neg' with neg_param)."
     def __init__(self, meta, data_dir, num_frames: int = 4, size: int = 224, split: str = 'train', sample: str | None = None,
                  neg_param: float | None = None, chunk_sec: float | None = 600, fps: float | None = None, loading: str = 'lax',
-                 n_verbs: int = 118, n_nouns: int = 582, transform=None, seed: int = 0, backend: str | None = None):
-        self.meta = meta if isinstance(meta, EgoClipMeta) else read_egoclip(meta, n_verbs=n_verbs, n_nouns=n_nouns)
+                 n_verbs: int = 118, n_nouns: int = 582, transform=None, seed: int = 0, backend: str | None = None,
+                 on_bad_lines: str = 'error'):
+        self.meta = meta if isinstance(meta, EgoClipMeta) else read_egoclip(meta, on_bad_lines, n_verbs=n_verbs, n_nouns=n_nouns)
         self.meta.check_tags(n_verbs, n_nouns)
         self.num_frames, self.size, self.split, self.n_verbs, self.n_nouns, self.seed = num_frames, size, split, n_verbs, n_nouns, seed
         self.sample = sample or ('rand' if split == 'train' else 'uniform')
