@@ -15,7 +15,7 @@ from .video import write_video
 
 # %% auto #0
 __all__ = ['MINI_VERBS', 'VERB_FORMS', 'MINI_NOUNS', 'COLOURS', 'NOUN_ID', 'ROTATABLE', 'CSV_COLUMNS', 'MINI_DEFAULTS',
-           'MINI_TINY', 'caption_tags', 'shape_mask', 'narration_times', 'make_mini_egoclip']
+           'MINI_TINY', 'caption_tags', 'shape_mask', 'narration_times', 'meaning', 'make_mini_egoclip']
 
 # %% ../nbs/02a_mini_egoclip.ipynb #5b3e8a45
 MINI_VERBS = {93: 'take_(pick_up,_grab,_lift)', 12: 'put_(put_down,_place,_drop)', 57: 'move_(slide)',
@@ -227,6 +227,10 @@ def _rows(uid, dur, events, alpha):
                  narration_time=round(float(t), 4), clip_start=round(float(t - half), 6), clip_end=round(float(t + half), 6),
                  clip_text=text, tag_verb=str(verbs), tag_noun=str(nouns)) for i, (t, text, verbs, nouns) in enumerate(events)]
 
+def meaning(row) -> tuple:
+    "What a caption asserts, synonyms folded: (verb class ids, the object words). 'grabs the red ball' == 'lifts the red ball'."
+    return row['tag_verb'], row['clip_text'].split(' the ', 1)[1]
+
 def _mcq(rng, rows_by_video, n_inter, n_intra):
     "EgoMCQ questions: type 1 = the query + 1 clip from each of 4 other videos; type 2 = 5 consecutive clips of the query's video."
     vids = list(rows_by_video)
@@ -242,12 +246,12 @@ def _mcq(rng, rows_by_video, n_inter, n_intra):
                 others = [u for u in vids if u != v]
                 cands = []
                 for u in rng.choice(others, 4, replace=False):
-                    ok = [r for r in rows_by_video[u] if r['clip_text'] != q['clip_text']]
+                    ok = [r for r in rows_by_video[u] if meaning(r) != meaning(q)]
                     if ok: cands.append(ok[rng.integers(len(ok))])
                 if len(cands) < 4: continue
             else:
                 starts = [s for s in range(max(0, j - 4), min(j, len(rows) - 5) + 1)
-                          if all(rows[i]['clip_text'] != q['clip_text'] for i in range(s, s + 5) if i != j)]
+                          if all(meaning(rows[i]) != meaning(q) for i in range(s, s + 5) if i != j)]
                 if not starts: continue
                 s = starts[rng.integers(len(starts))]
                 cands = [rows[i] for i in range(s, s + 5) if i != j]
