@@ -54,6 +54,7 @@ class TrainConfig:
     log_every: int = 10
     tensorboard: bool = True
     progress: bool = True
+    compile: bool = False             # torch.compile the model (accelerate's dynamo backend 'inductor')
 
     @classmethod
     def from_original(cls, cfg: dict) -> 'TrainConfig':
@@ -156,8 +157,12 @@ class Trainer:
     def __init__(self, model: nn.Module, task: Task, config: TrainConfig | None = None, accelerator: Accelerator | None = None):
         self.cfg = cfg = config or TrainConfig()
         self.task, self.save_dir = task, Path(cfg.save_dir)
+        if cfg.compile:
+            import torch._inductor.config as ic   # an inductor tiling assertion on these reshapes (torch 2.x), see 03_model
+            if hasattr(ic.triton, 'coalesce_tiling_analysis'): ic.triton.coalesce_tiling_analysis = False
         self.acc = accelerator or Accelerator(
             mixed_precision=cfg.mixed_precision, gradient_accumulation_steps=cfg.grad_accum,
+            dynamo_backend='inductor' if cfg.compile else 'no',
             log_with='tensorboard' if cfg.tensorboard else None,
             project_config=ProjectConfiguration(project_dir=str(self.save_dir), logging_dir=str(self.save_dir/'tb')),
             kwargs_handlers=[DistributedDataParallelKwargs(find_unused_parameters=False)])
@@ -264,7 +269,9 @@ class Trainer:
             bar = tqdm(total=self.steps_per_epoch, initial=self.state['step_in_epoch'], desc=f'epoch {epoch+1}/{cfg.epochs}',
                        disable=not (cfg.progress and acc.is_main_process), dynamic_ncols=True, leave=False)
             t0, n_clips, loss_sum, n_loss, n_sub, pending = time.perf_counter(), 0, 0.0, 0, 0, []
+            t_wait, t_last = 0.0, time.perf_counter()
             for batch in loader:
+                t_wait += time.perf_counter() - t_last    # host time spent waiting for the loader
                 with acc.accumulate(self.model):
                     with acc.autocast(): loss, n = self.task.step(self.model, batch, self)
                     acc.backward(loss)
@@ -274,7 +281,7 @@ class Trainer:
                     self.opt.zero_grad(set_to_none=True)
                 n_clips += n * acc.num_processes
                 if 'load_failures' in batch: n_sub += batch['load_failures'].sum()
-                if not acc.sync_gradients: continue
+                if not acc.sync_gradients: t_last = time.perf_counter(); continue
                 pending.append(loss.detach().float())          # no host sync per step: read at log time
                 self.state['step_in_epoch'] += 1; self.state['global_step'] += 1
                 bar.update(1)
@@ -286,17 +293,20 @@ class Trainer:
                     bar.set_postfix(loss=f'{lv:.4f}')
                     dt = time.perf_counter() - t0
                     self.log.info(f"epoch {epoch+1} step {self.state['step_in_epoch']}/{self.steps_per_epoch} loss {lv:.4f} "
-                                  f"lr {self.sched.get_last_lr()[0]:.2e} {n_clips/max(dt,1e-9):.1f} clips/s")
+                                  f"lr {self.sched.get_last_lr()[0]:.2e} {n_clips/max(dt,1e-9):.1f} clips/s "
+                                  f"(waiting for data {100*t_wait/max(dt,1e-9):.0f}% of the time)")
                     if cfg.tensorboard: acc.log({'train/loss': lv, 'train/lr': self.sched.get_last_lr()[0],
                                                  'train/clips_per_s': n_clips / max(dt, 1e-9)}, step=gs)
                 if cfg.save_every_steps and gs % cfg.save_every_steps == 0: self.save_checkpoint(f'step{gs:08d}')
                 if stop_after_steps is not None and gs >= stop_after_steps:
                     bar.close(); self.save_checkpoint(f'step{gs:08d}'); return self.state
                 if self.state['step_in_epoch'] >= self.steps_per_epoch: break
+                t_last = time.perf_counter()
             bar.close()
             n_sub = int(acc.gather(torch.as_tensor(n_sub, device=acc.device).reshape(1)).sum())
+            dt = time.perf_counter() - t0
             rec = dict(epoch=epoch + 1, loss=loss_sum / max(1, n_loss), load_failures=n_sub,
-                       clips_per_s=n_clips / max(time.perf_counter() - t0, 1e-9))
+                       clips_per_s=n_clips / max(dt, 1e-9), data_wait=t_wait / max(dt, 1e-9))
             if n_sub: self.log.warning(f"epoch {epoch+1}: {n_sub} clip reads failed and were substituted by black frames (lax loading)")
             self.state.update(epoch=epoch + 1, step_in_epoch=0)
             if cfg.lr_schedule == 'original': self.log.info(f"'original' schedule: lr is now {self.sched.get_last_lr()[0]:.2e}")
