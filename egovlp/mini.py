@@ -267,7 +267,7 @@ def _mcq(rng, rows_by_video, n_inter, n_intra):
 # %% ../nbs/02a_mini_egoclip.ipynb #476869da
 MINI_DEFAULTS = dict(n_videos=16, n_mcq_videos=5, video_sec=(50., 70.), gap_sec=(1.0, 1.3), chunk_sec=20., fps=30,
                      size=(128, 96), n_inter=80, n_intra=80, gop=30, crf=23)
-"Default sizes: ~830 train clips in 16 videos (~16 min of video), 160 EgoMCQ questions from 5 held-out videos, ~5 MB."
+"Default sizes: ~800 train clips in 16 videos (~16 min of video), 160 EgoMCQ questions from 5 held-out videos, ~5 MB."
 MINI_TINY = dict(n_videos=3, n_mcq_videos=5, video_sec=(12., 16.), chunk_sec=5., size=(96, 64), n_inter=6, n_intra=6)
 "A few-second configuration for tests (every format feature, including chunk-spanning clips, is still there)."
 
