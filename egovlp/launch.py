@@ -54,6 +54,8 @@ def _egoclip_kwargs(a: dict) -> dict:
     vp = a.get('video_params', {})
     kw = dict(data_dir=a['data_dir'], num_frames=vp.get('num_frames', 4), size=vp.get('input_res', 224),
               loading=vp.get('loading', 'lax'))
+    if vp.get('crop_scale'):      # RandomResizedCrop area range of the train transform (the original: 0.5-1)
+        kw['crop_scale'] = tuple(vp['crop_scale'])
     for k in ('chunk_sec', 'fps'):
         if a.get(k) is not None: kw[k] = a[k]
     return kw
@@ -63,8 +65,11 @@ def build_egoclip(cfg: dict, split='train'):
     from egovlp.egoclip import EgoClip
     a = loader_args(cfg)
     neg = a.get('neg_param') or None
+    from egovlp.video import VideoTransform
+    kw = _egoclip_kwargs(a)
+    scale = kw.pop('crop_scale', (0.5, 1.0))
     return EgoClip(Path(a['meta_dir'])/a.get('metadata', 'egoclip.csv'), split=split, neg_param=neg,
-                   seed=cfg_get(cfg, 'trainer.seed', 0), **_egoclip_kwargs(a))
+                   seed=cfg_get(cfg, 'trainer.seed', 0), transform=VideoTransform(split, kw['size'], scale=scale), **kw)
 
 def build_egomcq(cfg: dict):
     "The EgoMCQ validation set next to the EgoClip metadata (`egomcq.json`), or None if absent."
@@ -72,7 +77,7 @@ def build_egomcq(cfg: dict):
     a = loader_args(cfg)
     p = Path(a.get('egomcq_path') or Path(a['meta_dir'])/'egomcq.json')
     if not p.exists(): return None
-    kw = _egoclip_kwargs(a); kw['loading'] = a.get('val_loading', kw['loading'])
+    kw = _egoclip_kwargs(a); kw['loading'] = a.get('val_loading', kw['loading']); kw.pop('crop_scale', None)
     return EgoMCQ(p, **kw)
 
 def build_trainer(cfg: dict, model=None, tokenizer=None, accelerator=None):
