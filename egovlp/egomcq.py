@@ -34,7 +34,7 @@ class EgoMCQEvaluator:
     "Evaluate EgoMCQ with a clip-level embedding cache; returns `egomcq_inter`, `egomcq_intra`, `egomcq_mean` (%)."
     def __init__(self, mcq, tokenizer, batch_size: int = 64, num_workers: int = 2, text_batch_size: int = 256):
         self.mcq, self.tokenizer, self.bs, self.nw, self.tbs = mcq, tokenizer, batch_size, num_workers, text_batch_size
-        self._loader = None
+        self._loader, self.load_failures = None, 0
 
     def loader(self, acc):
         if self._loader is None:
@@ -47,14 +47,20 @@ class EgoMCQEvaluator:
     def embed_clips(self, model, acc=None) -> torch.Tensor:
         m = acc.unwrap_model(model) if acc is not None else model
         device = next(m.parameters()).device
-        embs, ids = [], []
+        embs, ids, fails = [], [], []
         from egovlp.video import normalize
         for batch in self.loader(acc):
             e = m.compute_video(normalize(batch['video'].to(device, non_blocking=True))).float()
             c = batch['clip'].to(device)
-            if acc is not None: e, c = acc.gather_for_metrics((e, c))
-            embs.append(e); ids.append(c)
+            f = batch.get('load_failures', torch.zeros_like(batch['clip'])).to(device)
+            if acc is not None: e, c, f = acc.gather_for_metrics((e, c, f))
+            embs.append(e); ids.append(c); fails.append(f)
         embs, ids = torch.cat(embs), torch.cat(ids)
+        self.load_failures = int(torch.cat(fails).sum())    # lax loading: clips scored on substituted black frames
+        if self.load_failures:
+            import logging
+            logging.getLogger('egovlp.egomcq').warning(f"EgoMCQ: {self.load_failures} clip reads failed and were "
+                                                        f"substituted (lax loading); accuracies include them")
         out = torch.zeros(len(self.mcq.clips), embs.shape[1], device=embs.device)
         out[ids] = embs
         return out
@@ -85,4 +91,5 @@ class EgoMCQEvaluator:
         acc = egomcq_accuracy(s.cpu(), torch.as_tensor(qs.answer), torch.as_tensor(qs.types))
         res = {f'egomcq_{k}': v for k, v in acc.items()}
         if acc: res['egomcq_mean'] = float(np.mean(list(acc.values())))
+        if self.load_failures: res['egomcq_load_failures'] = float(self.load_failures)
         return res
