@@ -127,7 +127,9 @@ def pretrain(cfg: dict, resume=None) -> dict:
     before = trainer.evaluate() if trainer.task.evaluator and not resume else {}
     t0 = time.time()
     state = trainer.fit(resume=resume)
-    after = state['history'][-1] if state['history'] else {}
+    after = next((h for h in reversed(state['history']) if 'egomcq_inter' in h), {})
+    if trainer.task.evaluator and state['history'] and 'egomcq_inter' not in state['history'][-1]:
+        after = trainer.evaluate()             # the last epoch was not an evaluation epoch (eval_every_epochs)
     if trainer.acc.is_main_process and trainer.task.evaluator:
         rows = [('', 'inter-video', 'intra-video')]
         if before: rows.append(('before', f"{before.get('egomcq_inter', float('nan')):.1f}%", f"{before.get('egomcq_intra', float('nan')):.1f}%"))

@@ -5,6 +5,7 @@
 # %% ../nbs/02a_mini_egoclip.ipynb #b76cd4a4
 from __future__ import annotations
 import hashlib, json, os, re, shutil, time, uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -265,9 +266,9 @@ def _mcq(rng, rows_by_video, n_inter, n_intra):
     return {str(i): q for i, q in enumerate(qs)}
 
 # %% ../nbs/02a_mini_egoclip.ipynb #476869da
-MINI_DEFAULTS = dict(n_videos=16, n_mcq_videos=5, video_sec=(50., 70.), gap_sec=(1.0, 1.3), chunk_sec=20., fps=30,
-                     size=(128, 96), n_inter=80, n_intra=80, gop=30, crf=23)
-"Default sizes: ~800 train clips in 16 videos (~16 min of video), 160 EgoMCQ questions from 5 held-out videos, ~5 MB."
+MINI_DEFAULTS = dict(n_videos=128, n_mcq_videos=20, video_sec=(12., 16.), gap_sec=(1.0, 1.3), chunk_sec=10., fps=30,
+                     size=(96, 72), n_inter=80, n_intra=80, gop=30, crf=23)
+"Default sizes: ~1,400 train clips in 128 videos (~30 min of video), 160 EgoMCQ questions from 20 held-out videos, ~10 MB."
 MINI_TINY = dict(n_videos=3, n_mcq_videos=5, video_sec=(12., 16.), chunk_sec=5., size=(96, 64), n_inter=6, n_intra=6)
 "A few-second configuration for tests (every format feature, including chunk-spanning clips, is still there)."
 
@@ -275,8 +276,8 @@ def _generate(out: Path, seed, n_videos, n_mcq_videos, video_sec, gap_sec, chunk
     if size[0] % 2 or size[1] % 2: raise ValueError(f"size must be even (H.264 4:2:0), got {size}")
     rng = np.random.default_rng(seed)
     uids = [_uuid4(rng) for _ in range(n_videos + n_mcq_videos)]
-    made = [_make_video(np.random.default_rng([seed, i]), u, out/'videos', video_sec, gap_sec, chunk_sec, fps, size, gop, crf)
-            for i, u in enumerate(uids)]
+    make = lambda iu: _make_video(np.random.default_rng([seed, iu[0]]), iu[1], out/'videos', video_sec, gap_sec, chunk_sec, fps, size, gop, crf)
+    with ThreadPoolExecutor(min(os.cpu_count() or 1, 8)) as ex: made = list(ex.map(make, enumerate(uids)))   # each video has its own rng
     alpha = float(np.mean([np.diff([e[0] for e in ev]).mean() for ev, _ in made]))   # α: mean of β over all videos
     rows = {u: _rows(u, dur, ev, alpha) for u, (ev, dur) in zip(uids, made)}
     df = pd.DataFrame([r for u in sorted(uids[:n_videos]) for r in rows[u]])
@@ -294,9 +295,9 @@ def make_mini_egoclip(root=None, seed: int = 0, **sizes) -> Path:
     norm = lambda p: {k: tuple(map(float, v)) if k in ('video_sec', 'gap_sec') else tuple(map(int, v)) if k == 'size'
                       else float(v) if k == 'chunk_sec' else v for k, v in p.items()}
     params = norm({**MINI_DEFAULTS, **sizes})
-    spec = json.dumps(dict(version=1, seed=seed, **params), sort_keys=True)
+    spec = json.dumps(dict(version=2, seed=seed, **params), sort_keys=True)
     if root is None:
-        name = f'mini_egoclip_v1_seed{seed}'
+        name = f'mini_egoclip_v2_seed{seed}'
         if params != norm(MINI_DEFAULTS): name += '_' + hashlib.sha1(spec.encode()).hexdigest()[:8]
         root = cache_dir(name)
     root = Path(root)

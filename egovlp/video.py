@@ -170,6 +170,14 @@ def _seek_target(i, fps, tb, start):
     "pts (in stream time_base) of frame i"
     return start + math.floor(i / fps / tb)
 
+_SWS = threading.local()
+
+def _to_rgb(frame) -> np.ndarray:
+    "uint8 (H, W, 3) of a decoded frame through one cached swscale context per thread."
+    rf = getattr(_SWS, 'rf', None)
+    if rf is None: rf = _SWS.rf = av.video.reformatter.VideoReformatter()
+    return rf.reformat(frame, format='rgb24').to_ndarray()
+
 def _read_pyav(path, idx):
     want = sorted(set(idx))
     got = {}
@@ -195,7 +203,7 @@ def _read_pyav(path, idx):
                         if seen is None:
                             seen = i
                             if i > first: break   # the seek landed after `first`: retry from the start
-                        if i in need and i not in got: got[i] = frame.to_ndarray(format='rgb24')
+                        if i in need and i not in got: got[i] = _to_rgb(frame)
                         if i >= last: break
                     if seen is None or seen <= first: break
         except av.FFmpegError as e:   # a truncated file decodes up to the damage, then fails
