@@ -136,7 +136,7 @@ def pretrain(cfg: dict, resume=None) -> dict:
         rows.append(('after', f"{after.get('egomcq_inter', float('nan')):.1f}%", f"{after.get('egomcq_intra', float('nan')):.1f}%"))
         print(f"\nEgoMCQ accuracy (chance 20%), {time.time()-t0:.0f}s of training:")
         for r in rows: print(f"  {r[0]:<8}{r[1]:>14}{r[2]:>14}")
-    state['before'] = before
+    state['before'], state['after'] = before, after
     return state
 
 def pretrain_cli(argv=None):
