@@ -173,10 +173,10 @@ def _seek_target(i, fps, tb, start):
 _SWS = threading.local()
 
 def _to_rgb(frame) -> np.ndarray:
-    "uint8 (H, W, 3) of a decoded frame through one cached swscale context per thread."
-    rf = getattr(_SWS, 'rf', None)
-    if rf is None: rf = _SWS.rf = av.video.reformatter.VideoReformatter()
-    return rf.reformat(frame, format='rgb24').to_ndarray()
+    "uint8 (H, W, 3) of a decoded frame through one cached, single-threaded swscale context per thread and process."
+    if getattr(_SWS, 'pid', None) != os.getpid():      # a forked DataLoader worker builds its own
+        _SWS.rf, _SWS.pid = av.video.reformatter.VideoReformatter(), os.getpid()
+    return _SWS.rf.reformat(frame, format='rgb24', threads=1).to_ndarray()
 
 def _read_pyav(path, idx):
     want = sorted(set(idx))
