@@ -268,7 +268,7 @@ def _mcq(rng, rows_by_video, n_inter, n_intra):
 # %% ../nbs/02a_mini_egoclip.ipynb #476869da
 MINI_DEFAULTS = dict(n_videos=128, n_mcq_videos=20, video_sec=(12., 16.), gap_sec=(1.0, 1.3), chunk_sec=10., fps=30,
                      size=(96, 72), n_inter=80, n_intra=80, gop=30, crf=23)
-"Default sizes: ~1,400 train clips in 128 videos (~30 min of video), 160 EgoMCQ questions from 20 held-out videos, ~10 MB."
+"Default sizes: ~1,400 train clips in 128 videos (~30 min of video), 160 EgoMCQ questions from 20 held-out videos, ~7 MB."
 MINI_TINY = dict(n_videos=3, n_mcq_videos=5, video_sec=(12., 16.), chunk_sec=5., size=(96, 64), n_inter=6, n_intra=6)
 "A few-second configuration for tests (every format feature, including chunk-spanning clips, is still there)."
 
