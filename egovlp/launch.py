@@ -127,8 +127,8 @@ def pretrain(cfg: dict, resume=None) -> dict:
     before = trainer.evaluate() if trainer.task.evaluator and not resume else {}
     t0 = time.time()
     state = trainer.fit(resume=resume)
-    after = next((h for h in reversed(state['history']) if 'egomcq_inter' in h), {})
-    if trainer.task.evaluator and state['history'] and 'egomcq_inter' not in state['history'][-1]:
+    after = state['history'][-1] if state['history'] else {}
+    if trainer.task.evaluator and after and 'egomcq_inter' not in after:
         after = trainer.evaluate()             # the last epoch was not an evaluation epoch (eval_every_epochs)
     if trainer.acc.is_main_process and trainer.task.evaluator:
         rows = [('', 'inter-video', 'intra-video')]
