@@ -14,14 +14,14 @@ GOPs make that identical in decoding cost), so making 4 of them takes ~20 s.
 clips/s is wall-clock; clips/s/core is clips per CPU-second (DataLoader workers included), which does not depend
 on what else the machine runs. Results and discussion: nbs/07_preprocess.ipynb.
 
-    python benchmarks/loader.py                                   # 4 x 600-s chunks, keyint 30, workers 0 and 2
-    python benchmarks/loader.py --keyint 250 --workers 0,1,2      # the original's keyframe interval
+    python benchmarks/loader.py                                   # 4 x 600-s chunks as preprocessed (keyint 15, fastdecode)
+    python benchmarks/loader.py --keyint 250 --tune none          # the original's chunks (x264 defaults)
 """
 import argparse, gc, os, resource, time, sys
 import torch
 from torch.utils.data import DataLoader
 from egovlp.core import cache_dir
-from egovlp.preprocess import (synth_chunks, RandomClipDataset, read_frames_cv2_seek, DEFAULT_KEYINT)
+from egovlp.preprocess import (synth_chunks, RandomClipDataset, read_frames_cv2_seek, DEFAULT_KEYINT, DEFAULT_TUNE)
 
 def _cpu_s():
     "CPU seconds used so far by this process and its waited-for children (finished DataLoader workers)."
@@ -51,6 +51,8 @@ def main(argv=None):
     p.add_argument('--chunks', type=int, default=4, help='number of chunk files; clips cycle through them, so consecutive clips come from different files')
     p.add_argument('--chunk-sec', type=float, default=600, help='chunk length (s)')
     p.add_argument('--keyint', type=int, default=DEFAULT_KEYINT, help='frames between keyframes')
+    p.add_argument('--tune', default=DEFAULT_TUNE or 'none', help="x264 tune of the chunks ('none' = x264's default)")
+    p.add_argument('--base-sec', type=float, default=30, help='length of the encoded piece the chunks repeat (see synth_chunks)')
     p.add_argument('--res', type=int, default=256, help='short side of the chunks (width = 4/3 of it, even)')
     p.add_argument('--clips', type=int, default=64, help='clips timed per configuration (plus one warm-up batch)')
     p.add_argument('--batch-size', type=int, default=8)
@@ -62,12 +64,13 @@ def main(argv=None):
     torch.set_num_threads(1)
     w, h = 2 * round(a.res * 4 / 3 / 2), a.res
     root = cache_dir('bench_loader') if a.cache is None else a.cache
-    out = os.path.join(root, f'k{a.keyint}_c{a.chunk_sec:g}_{w}x{h}')
+    tune = None if a.tune == 'none' else a.tune
+    out = os.path.join(root, f'k{a.keyint}_c{a.chunk_sec:g}_{w}x{h}' + (f'_{tune}' if tune else ''))
     t = time.perf_counter()
-    files = synth_chunks(out, n_chunks=a.chunks, chunk_sec=a.chunk_sec, keyint=a.keyint, width=w, height=h,
+    files = synth_chunks(out, n_chunks=a.chunks, chunk_sec=a.chunk_sec, keyint=a.keyint, tune=tune, width=w, height=h, base_sec=a.base_sec,
                          base_dir=os.path.join(root, 'bases'))
     mb = sum(f.stat().st_size for f in files) / 1e6
-    print(f'{len(files)} chunks of {a.chunk_sec:g} s, {w}x{h}, keyint {a.keyint}: {mb:.0f} MB '
+    print(f'{len(files)} chunks of {a.chunk_sec:g} s, {w}x{h}, keyint {a.keyint}, tune {tune}: {mb:.0f} MB '
           f'({mb * 8 / (len(files) * a.chunk_sec):.2f} Mbit/s) in {out} ({time.perf_counter() - t:.0f} s to make/find)')
     cores = os.cpu_count() or 1
     print(f'{cores} cores, load average {os.getloadavg()[0]:.1f} before timing; {a.clips} clips per row, batch {a.batch_size}')

@@ -400,14 +400,16 @@ def read_egomcq(json_path):
     return qs, pd.DataFrame(clips, columns=['video_uid', 'clip_start', 'clip_end'])
 
 class EgoMCQClips(Dataset):
-    "The distinct clips of an EgoMCQ: {'video': uint8 (T,3,S,S), 'clip': row of EgoMCQ.clips, 'load_failures'}."
-    def __init__(self, mcq): self.mcq = mcq
+    "The distinct clips of an EgoMCQ in reading order (by video, start): {'video': uint8 (T,3,S,S), 'clip': row of EgoMCQ.clips, 'load_failures'}."
+    def __init__(self, mcq):
+        self.mcq = mcq
+        self.order = np.lexsort((mcq.clips.clip_end.to_numpy(), mcq.clips.clip_start.to_numpy(), mcq.clips.video_uid.to_numpy()))
     def __len__(self): return len(self.mcq.clips)
-    def __getitem__(self, c):
-        st = LoadStats()
-        v = self.mcq.clip_video(int(c), st)
+    def __getitem__(self, j):
+        c, st = int(self.order[j]), LoadStats()
+        v = self.mcq.clip_video(c, st)
         self.mcq.stats.merge(st)
-        return {'video': v, 'clip': int(c), 'load_failures': st.total}
+        return {'video': v, 'clip': c, 'load_failures': st.total}
 
 class EgoMCQ(Dataset):
     "EgoMCQ: questions + a distinct-clip table; `clip_dataset()` for clip-level evaluation, `mcq[i]` = the original's item."

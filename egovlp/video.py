@@ -4,7 +4,7 @@
 
 # %% ../nbs/01_video.ipynb #0b189dcd
 from __future__ import annotations
-import importlib.util, logging, math, os, random, threading
+import contextlib, importlib.util, logging, math, os, random, threading
 from collections import Counter, OrderedDict
 from fractions import Fraction
 from pathlib import Path
@@ -18,10 +18,10 @@ from torchvision.transforms import InterpolationMode
 
 # %% auto #0
 __all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'BACKENDS', 'PYAV_RESEEK_GAP', 'LOAD_STATS', 'sample_videos', 'VideoReadError',
-           'set_pyav_threads', 'set_default_backend', 'get_default_backend', 'set_decord_cache', 'VideoInfo',
-           'video_info', 'read_frames', 'write_video', 'time_to_frame', 'sample_frame_indices', 'resized_crop',
-           'random_resized_crop_params', 'train_crop', 'test_crop', 'hflip', 'random_hflip', 'normalize',
-           'VideoTransform', 'LoadStats', 'load_frames']
+           'set_pyav_threads', 'set_default_backend', 'get_default_backend', 'set_decord_cache', 'set_pyav_cache',
+           'VideoInfo', 'video_info', 'read_frames', 'write_video', 'time_to_frame', 'sample_frame_indices',
+           'resized_crop', 'random_resized_crop_params', 'train_crop', 'test_crop', 'hflip', 'random_hflip',
+           'normalize', 'VideoTransform', 'LoadStats', 'load_frames']
 
 # %% ../nbs/01_video.ipynb #2359b2e3
 def sample_videos() -> list[Path]:
@@ -113,6 +113,43 @@ def _decord_reader(path):
         while len(_decord_cache) > _DECORD_CACHE_SIZE: _decord_cache.popitem(last=False)
     return vr
 
+_PYAV_CACHE_SIZE = 1
+_pyav_local = threading.local()
+_pyav_forked = []   # caches inherited through fork: kept referenced, never closed in the child
+
+def set_pyav_cache(size:int=1):
+    "Keep the `size` most recently read files open in PyAV, per thread and process (1 = the default, 0 = off)."
+    global _PYAV_CACHE_SIZE
+    if not isinstance(size, int) or size < 0: raise ValueError(f"set_pyav_cache: expected an int >= 0, got {size!r}")
+    _PYAV_CACHE_SIZE = size
+    cache = getattr(_pyav_local, 'cache', None)
+    if cache is not None and getattr(_pyav_local, 'pid', None) == os.getpid():
+        while len(cache) > size: cache.popitem(last=False)[1].close()
+
+@contextlib.contextmanager
+def _pyav_container(path):
+    "An open PyAV container for `path`: from this thread's cache if the file (path, mtime, size, inode) is unchanged."
+    if _PYAV_CACHE_SIZE == 0:
+        with av.open(str(path)) as c: yield c
+        return
+    if getattr(_pyav_local, 'pid', None) != os.getpid():       # first use in this thread, or a forked child
+        if getattr(_pyav_local, 'cache', None): _pyav_forked.append(_pyav_local.cache)
+        _pyav_local.cache, _pyav_local.pid = OrderedDict(), os.getpid()
+    cache = _pyav_local.cache
+    try: st = os.stat(path); key = (str(path), st.st_mtime_ns, st.st_size, st.st_ino, _PYAV_THREADS)
+    except OSError: key = None                                 # av.open raises the real error below
+    c = cache.pop(key, None) if key else None
+    if c is None: c = av.open(str(path))
+    ok = False
+    try:
+        yield c
+        ok = True
+    finally:
+        if ok and key is not None:
+            cache[key] = c
+            while len(cache) > _PYAV_CACHE_SIZE: cache.popitem(last=False)[1].close()
+        else: c.close()
+
 def _to_numpy(b):
     "decord returns its own NDArray, or a torch tensor if someone called decord.bridge.set_bridge('torch')."
     return b.numpy() if isinstance(b, torch.Tensor) else b.asnumpy()
@@ -151,7 +188,7 @@ def video_info(path, backend:str|None=None) -> VideoInfo:
             vr = _decord_reader(path)
             h, w = vr[0].shape[:2]
             return VideoInfo(float(vr.get_avg_fps()), len(vr), int(w), int(h))
-        with av.open(str(path)) as c:
+        with _pyav_container(path) as c:
             s, fps = _open_stream(c, path)
             return VideoInfo(float(fps), _pyav_num_frames(c, s), s.codec_context.width, s.codec_context.height)
     except VideoReadError: raise
@@ -178,27 +215,38 @@ def _to_rgb(frame) -> np.ndarray:
         _SWS.rf, _SWS.pid = av.video.reformatter.VideoReformatter(), os.getpid()
     return _SWS.rf.reformat(frame, format='rgb24', threads=1).to_ndarray()
 
+def _decode_wanted(c, s, need, index_of_pts):
+    "Decode forward from the current position, skipping the decode of non-reference frames whose index is not in `need`."
+    cc = s.codec_context
+    try:
+        for pkt in c.demux(s):   # the last packet is an empty one that flushes the decoder
+            cc.skip_frame = 'NONREF' if pkt.pts is not None and index_of_pts(pkt.pts) not in need else 'DEFAULT'
+            yield from cc.decode(pkt)
+    finally: cc.skip_frame = 'DEFAULT'
+
 def _read_pyav(path, idx):
     want = sorted(set(idx))
     got = {}
-    with av.open(str(path)) as c:
+    with _pyav_container(path) as c:
         s, fps = _open_stream(c, path)
-        if _PYAV_THREADS == 1: s.thread_count = 1
-        else: s.thread_type = 'AUTO'
+        if not s.codec_context.is_open:   # a fresh container (the threading mode is part of the cache key)
+            if _PYAV_THREADS == 1: s.thread_count = 1
+            else: s.thread_type = 'AUTO'
         n = s.frames  # 0 when the container has no count (mkv, ts): then we learn it by hitting the end
         if n and want[-1] >= n: raise VideoReadError(path, idx, f'frame index {want[-1]} >= num_frames {n}', 'index')
         tb, start = Fraction(s.time_base), s.start_time or 0
         num, den = 2 * tb.numerator * fps.numerator, 2 * tb.denominator * fps.denominator
-        def index(frame):   # round((pts - start) * time_base * fps), in integers
+        def index_of_pts(pts): return ((pts - start) * num + den // 2) // den   # round((pts - start) * time_base * fps)
+        def index(frame):
             if frame.pts is None: raise VideoReadError(path, idx, 'decoded a frame without a timestamp (pts)', 'corrupt')
-            return ((frame.pts - start) * num + den // 2) // den
+            return index_of_pts(frame.pts)
         try:
             for run in _runs(want, PYAV_RESEEK_GAP):
                 first, last, need = run[0], run[-1], set(run)
                 for target in (_seek_target(first, fps, tb, start), start):   # seek near `first`; if overshot, from the start
                     c.seek(target, backward=True, any_frame=False, stream=s)
                     seen = None
-                    for frame in c.decode(s):
+                    for frame in _decode_wanted(c, s, need, index_of_pts):
                         i = index(frame)
                         if seen is None:
                             seen = i

@@ -9,7 +9,7 @@ Resumable: re-running skips finished chunks. Exits with status 1, listing every 
 """
 import argparse, os, sys
 from egovlp.core import get_logger
-from egovlp.preprocess import find_sources, preprocess_many, PreprocessError, DEFAULT_KEYINT
+from egovlp.preprocess import find_sources, preprocess_many, PreprocessError, DEFAULT_KEYINT, DEFAULT_TUNE
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
@@ -22,6 +22,7 @@ def main(argv=None):
     p.add_argument('--chunk-sec', type=float, default=600, help='chunk length in seconds')
     p.add_argument('--no-chunk', action='store_true', help='resize only: write <out>/<uid>.mp4')
     p.add_argument('--short-side', type=int, default=256)
+    p.add_argument('--tune', default=DEFAULT_TUNE or 'none', help="x264 tune ('none' = x264's default; see the notebook)")
     p.add_argument('--crf', type=int, default=23)
     p.add_argument('--preset', default='medium', help='x264 preset')
     p.add_argument('--fps', type=float, default=None, help='resample to this constant frame rate (default: keep the source rate)')
@@ -36,7 +37,7 @@ def main(argv=None):
         srcs = find_sources(a.src, a.manifest, strict=a.strict)
         log.info(f'{len(srcs)} videos from {a.src} -> {out}')
         preprocess_many(srcs, out, workers=a.workers, short_side=a.short_side, chunk_sec=None if a.no_chunk else a.chunk_sec,
-                        keyint=a.keyint, crf=a.crf, preset=a.preset, fps=a.fps, threads=threads, overwrite=a.overwrite)
+                        keyint=a.keyint, tune=None if a.tune == 'none' else a.tune, crf=a.crf, preset=a.preset, fps=a.fps, threads=threads, overwrite=a.overwrite)
     except PreprocessError as e:
         log.error(str(e))
         return 1
