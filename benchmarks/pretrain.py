@@ -81,6 +81,8 @@ def main(argv=None):
     p.add_argument('--frames', type=int, default=4); p.add_argument('--res', type=int, default=224)
     p.add_argument('--steps', type=int, default=250); p.add_argument('--warmup-steps', type=int, default=10)
     p.add_argument('--mcq', type=int, default=2000, help='EgoMCQ questions to time (at most 10,000)'); p.add_argument('--tiny', action='store_true')
+    p.add_argument('--mcq-batch', type=int, default=64, help='EgoMCQ clips per batch (small: the timed pass is not dominated by the last round of batches)')
+    p.add_argument('--loader-only', action='store_true', help="time the trainer's DataLoader alone (no model step), then stop")
     p.add_argument('--mcq-compare', action='store_true', help='time EgoMCQ again with the open-file cache off')
     p.add_argument('--no-compile', action='store_true'); p.add_argument('--precision', default=None)
     a = p.parse_args(argv)
@@ -111,29 +113,39 @@ def main(argv=None):
     tr = build_trainer(cfg)
     print(f"model {sum(p.numel() for p in tr.unwrap().parameters())/1e6:.0f}M params, {len(tr.dataset)} clips, "
           f"batch {a.batch}, {workers} workers, {os.cpu_count()} cores, device {tr.device}")
-    gpu = GPUSampler(); t_start = time.time()
-    marks = []
-    orig_step = tr.task.step
-    def step(model, batch, trainer):           # record when each step was issued, to cut out the warm-up/compile
-        marks.append(time.perf_counter()); return orig_step(model, batch, trainer)
-    tr.task.step = step
-    gpu.start(); tr.fit(); 
-    if cuda: torch.cuda.synchronize()
-    t_end = time.perf_counter(); gpu.on = False
-    w = min(max(a.warmup_steps, len(marks) // 2), len(marks) - 2)   # 2nd half: compile done, prefetch queue drained
-    steady = (len(marks) - w) * a.batch / (t_end - marks[w])
-    n_warm = int(len(gpu.samples) * (marks[w] - marks[0]) / max(t_end - marks[0], 1e-9))
-    util = np.mean(gpu.samples[n_warm:]) if len(gpu.samples) > n_warm else float('nan')
-    h = tr.state['history'][-1]
-    print(f"\nsustained {steady:.1f} clips/s over steps {w+1}..{len(marks)} (after warm-up/compile); "
-          f"GPU busy {util:.0f}% (NVML); host waited for data {100*h['data_wait']:.0f}% of the epoch; "
-          f"peak GPU memory {torch.cuda.max_memory_allocated()/2**30 if cuda else float('nan'):.1f} GiB")
+    if a.loader_only:   # the trainer's own DataLoader (same dataset, workers, collation, pinning), no model step
+        it, n = iter(tr.loader), 0
+        for _ in range(2 * workers): next(it)            # workers started, prefetch queue filled and drained
+        t0 = time.perf_counter()
+        for _ in range(a.steps): n += len(next(it)['video'])
+        dt = time.perf_counter() - t0
+        print(f"loader alone: {n / dt:.1f} clips/s over {a.steps} batches of {a.batch} with {workers} workers "
+              f"({n / dt / workers:.1f} clips/s per worker)")
+        return
+    if a.steps > 0:   # --steps 0: only the EgoMCQ timing below
+        gpu = GPUSampler(); t_start = time.time()
+        marks = []
+        orig_step = tr.task.step
+        def step(model, batch, trainer):           # record when each step was issued, to cut out the warm-up/compile
+            marks.append(time.perf_counter()); return orig_step(model, batch, trainer)
+        tr.task.step = step
+        gpu.start(); tr.fit(); 
+        if cuda: torch.cuda.synchronize()
+        t_end = time.perf_counter(); gpu.on = False
+        w = min(max(a.warmup_steps, len(marks) // 2), len(marks) - 2)   # 2nd half: compile done, prefetch queue drained
+        steady = (len(marks) - w) * a.batch / (t_end - marks[w])
+        n_warm = int(len(gpu.samples) * (marks[w] - marks[0]) / max(t_end - marks[0], 1e-9))
+        util = np.mean(gpu.samples[n_warm:]) if len(gpu.samples) > n_warm else float('nan')
+        h = tr.state['history'][-1]
+        print(f"\nsustained {steady:.1f} clips/s over steps {w+1}..{len(marks)} (after warm-up/compile); "
+              f"GPU busy {util:.0f}% (NVML); host waited for data {100*h['data_wait']:.0f}% of the epoch; "
+              f"peak GPU memory {torch.cuda.max_memory_allocated()/2**30 if cuda else float('nan'):.1f} GiB")
     # EgoMCQ pass: distinct clips in reading order, PyAV's open-file cache on (the default); then, for comparison, off
     from egovlp.video import set_pyav_cache
     mcq = build_egomcq(cfg)
     model = tr.unwrap().eval()
     def time_mcq(label):
-        ev = EgoMCQEvaluator(mcq, build_tokenizer(cfg), batch_size=256 if cuda else 16, num_workers=workers)
+        ev = EgoMCQEvaluator(mcq, build_tokenizer(cfg), batch_size=a.mcq_batch, num_workers=workers)
         with torch.no_grad(), torch.autocast('cuda' if cuda else 'cpu', dtype=torch.bfloat16, enabled=cuda):
             ev(model, tr.acc)                       # warm-up (workers, kernels)
             if cuda: torch.cuda.synchronize()
@@ -148,8 +160,9 @@ def main(argv=None):
     dt, per_clip = time_mcq('open-file cache on')
     if a.mcq_compare:
         set_pyav_cache(0); time_mcq('open-file cache off'); set_pyav_cache(1)
-    res = dict(steady_clips_per_s=steady, gpu_util=util, data_wait=h['data_wait'], mcq_clips_per_s=len(mcq.clips)/dt,
-               mcq_full_min=39000*5*per_clip/60, batch=a.batch, workers=workers, cores=os.cpu_count())
+    res = dict(mcq_clips_per_s=len(mcq.clips)/dt, mcq_full_min=39000*5*per_clip/60, batch=a.batch, workers=workers,
+               cores=os.cpu_count())
+    if a.steps > 0: res.update(steady_clips_per_s=steady, gpu_util=util, data_wait=h['data_wait'])
     if os.environ.get('OUT'): Path(os.environ['OUT'], 'pretrain_bench.json').write_text(json.dumps(res))
 
 if __name__ == '__main__': main()
