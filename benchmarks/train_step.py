@@ -22,7 +22,7 @@ for every mode (989 TFLOP/s = H100 SXM dense bf16). Times: CUDA events around ea
     python benchmarks/train_step.py --frames 4 --batch 16,32,64,128 --modes fast,sdpa,reference
     python benchmarks/train_step.py --device cpu --tiny               # smoke test (32 px, 2 blocks)
 """
-import argparse, gc, json, platform, statistics, time
+import argparse, ast, functools, gc, json, platform, statistics, time
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 from egovlp.model import FrozenInTime, sim_matrix, tiny_text_params, tiny_video_params
@@ -150,6 +150,7 @@ def main(argv=None):
     p.add_argument('--no-compile', action='store_true', help='run the compiled modes eagerly')
     p.add_argument('--compile-mode', default=None, help="torch.compile mode, e.g. 'max-autotune-no-cudagraphs'")
     p.add_argument('--grad-ckpt', action='store_true', help='gradient checkpointing per video block')
+    p.add_argument('--inductor', default='', help="comma-separated torch._inductor.config settings, e.g. 'coordinate_descent_tuning=True'")
     p.add_argument('--json', default=None, help='also write the rows to this JSON file')
     a = p.parse_args(argv)
     if a.res is None: a.res = 32 if a.tiny else 224
@@ -159,6 +160,12 @@ def main(argv=None):
     if device.type == 'cuda':
         import torch._inductor.config as ic
         if hasattr(ic.triton, 'coalesce_tiling_analysis'): ic.triton.coalesce_tiling_analysis = False
+        for kv in filter(None, a.inductor.split(',')):
+            k, v = kv.split('=', 1)
+            *path, name = k.strip().split('.')
+            obj = functools.reduce(getattr, path, ic)
+            setattr(obj, name, ast.literal_eval(v.strip()))
+            print(f'torch._inductor.config.{k.strip()} = {getattr(obj, name)!r}')
         card = torch.cuda.get_device_name(device)
     else: card = f'CPU {platform.processor() or platform.machine()}, {torch.get_num_threads()} threads'
     print(f'{card} | torch {torch.__version__} | {"tiny" if a.tiny else "ViT-B/16 + DistilBERT"} at {a.res} px, '
