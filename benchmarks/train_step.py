@@ -150,6 +150,7 @@ def main(argv=None):
     p.add_argument('--no-compile', action='store_true', help='run the compiled modes eagerly')
     p.add_argument('--compile-mode', default=None, help="torch.compile mode, e.g. 'max-autotune-no-cudagraphs'")
     p.add_argument('--grad-ckpt', action='store_true', help='gradient checkpointing per video block')
+    p.add_argument('--sdpa-off', default='', help="comma-separated SDPA backends to disable: cudnn, flash, mem_efficient, math")
     p.add_argument('--inductor', default='', help="comma-separated torch._inductor.config settings, e.g. 'coordinate_descent_tuning=True'")
     p.add_argument('--json', default=None, help='also write the rows to this JSON file')
     a = p.parse_args(argv)
@@ -166,6 +167,8 @@ def main(argv=None):
             obj = functools.reduce(getattr, path, ic)
             setattr(obj, name, ast.literal_eval(v.strip()))
             print(f'torch._inductor.config.{k.strip()} = {getattr(obj, name)!r}')
+        for b in filter(None, a.sdpa_off.split(',')):
+            getattr(torch.backends.cuda, f'enable_{b}_sdp')(False); print(f'SDPA backend {b}: off')
         card = torch.cuda.get_device_name(device)
     else: card = f'CPU {platform.processor() or platform.machine()}, {torch.get_num_threads()} threads'
     print(f'{card} | torch {torch.__version__} | {"tiny" if a.tiny else "ViT-B/16 + DistilBERT"} at {a.res} px, '
