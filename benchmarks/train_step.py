@@ -13,6 +13,7 @@ Modes (--modes, comma-separated):
   reference   attn_impl='reference' (the original's explicit attention), fp32, no compile
   einsum      attn_impl='einsum' (the first fast path: time attention as small batched GEMMs), bf16, torch.compile
   fused       attn_impl='fused' (time attention as fused broadcast-reductions also in eager), bf16, torch.compile
+  triton      attn_impl='triton' (time attention by the Triton kernel; what 'fast' picks on CUDA), bf16, torch.compile
 
 FLOPs are counted once per frame count with torch.utils.flop_counter.FlopCounterMode on the 'meta' device (one forward +
 backward of the reference maths at batch 2, scaled linearly to the batch), so MFU = counted FLOPs / step time / --peak-tflops
@@ -36,7 +37,7 @@ except ImportError:  # 04_egonce not there yet: a plain symmetric InfoNCE has th
 MODES = {  # name: (attn_impl, bf16 autocast, torch.compile)
     'fast': ('fast', True, True), 'sdpa': ('sdpa', True, True),
     'fast-eager': ('fast', True, False), 'reference': ('reference', False, False),
-    'einsum': ('einsum', True, True), 'fused': ('fused', True, True)}
+    'einsum': ('einsum', True, True), 'fused': ('fused', True, True), 'triton': ('triton', True, True)}
 N_VERBS, N_NOUNS = 118, 582
 
 

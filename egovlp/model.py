@@ -4,7 +4,7 @@
 
 # %% ../nbs/03_model.ipynb #dc1464df
 from __future__ import annotations
-import functools, importlib.util, io, logging, os, pickle, types
+import contextlib, functools, importlib.util, io, logging, os, pickle, types
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -17,17 +17,18 @@ from timm.layers import DropPath, Mlp, PatchEmbed, trunc_normal_
 log = logging.getLogger(__name__)
 
 # %% auto #0
-__all__ = ['log', 'ATTN_IMPLS', 'FUSED_MAX_FRAMES', 'UNCASED_BERT_VOCAB', 'restricted_pickle', 'VarAttention', 'SpaceTimeBlock',
-           'SpaceTimeTransformer', 'load_vit_weights', 'vit_state_dict', 'build_text_model', 'bundled_vocab_file',
-           'get_tokenizer', 'tokenize', 'build_video_model', 'sim_matrix', 'FrozenInTime', 'tiny_video_params',
-           'tiny_text_params', 'PickledStub', 'RestrictedUnpickler', 'load_checkpoint_file', 'inflate_temporal_embed',
-           'load_egovlp_checkpoint']
+__all__ = ['log', 'ATTN_IMPLS', 'FUSED_MAX_FRAMES', 'UNCASED_BERT_VOCAB', 'restricted_pickle', 'triton_time_ok', 'time_attention',
+           'VarAttention', 'SpaceTimeBlock', 'SpaceTimeTransformer', 'load_vit_weights', 'vit_state_dict',
+           'build_text_model', 'bundled_vocab_file', 'get_tokenizer', 'tokenize', 'build_video_model', 'sim_matrix',
+           'FrozenInTime', 'tiny_video_params', 'tiny_text_params', 'PickledStub', 'RestrictedUnpickler',
+           'load_checkpoint_file', 'inflate_temporal_embed', 'load_egovlp_checkpoint']
 
 # %% ../nbs/03_model.ipynb #26c11ed8
-ATTN_IMPLS = ('fast', 'fused', 'einsum', 'sdpa', 'reference')
-FUSED_MAX_FRAMES = 8   # 'fast' = 'fused' (compiled) / 'fast-eager' up to this many frames, 'einsum' above. Measured on an
-                       # H100: 4 frames, batch 128: fused 533 vs einsum 437 clips/s; 16 frames, batch 32: einsum 125.4,
-                       # grouped space + einsum time 119.6, fused 87.9 (the (F, F, d) products grow 16-fold)
+ATTN_IMPLS = ('fast', 'fused', 'einsum', 'sdpa', 'triton', 'reference')
+FUSED_MAX_FRAMES = 8   # without Triton/CUDA, 'fast' = 'fused' (compiled) / 'fast-eager' up to this many frames, 'einsum'
+                       # above. Measured on an H100: 4 frames, batch 128: fused 533 vs einsum 437 clips/s; 16 frames,
+                       # batch 32: einsum 125.4, grouped space + einsum time 119.6, fused 87.9 (the (F, F, d) products
+                       # grow 16-fold). The space groups follow the same rule.
 _MAX_GRID = 65535  # CUDA grid y/z limit: SDPA kernels put batch (and heads) on those axes
 
 def _sdpa(q, k, v, scale):
@@ -110,6 +111,191 @@ def _reference_attention(q, k, v, group: str, num_frames: int, scale: float):
     out = torch.cat([cls_out, out], 1)
     return out.reshape(B, H, T, d).permute(0, 2, 1, 3)
 
+# %% ../nbs/03_model.ipynb #1e30ceaa
+_HAS_TRITON = importlib.util.find_spec('triton') is not None
+if _HAS_TRITON:
+    import triton
+    import triton.language as tl
+
+    @triton.jit
+    def _dot(a, b, IEEE: tl.constexpr):
+        "Tensor-core product; exact fp32 ('ieee') when the inputs are fp32, so fp32 runs are not silently TF32."
+        if IEEE: return tl.dot(a, b, input_precision="ieee")
+        else: return tl.dot(a, b)
+
+    @triton.jit
+    def _cls_attn_fwd(QKV, O, LSE, s_b, s_t, o_b, T, H, C, scale, D: tl.constexpr, BT: tl.constexpr):
+        "The [CLS] query of one (clip, head) over all T keys (online softmax): output row 0 and its log-sum-exp."
+        bh = tl.program_id(0); b = bh // H; h = bh % H
+        dd = tl.arange(0, D)
+        base = QKV + b.to(tl.int64) * s_b + h * D
+        qc = tl.load(base + dd).to(tl.float32)
+        m = tl.full([1], float('-inf'), tl.float32); l = tl.zeros([1], tl.float32); acc = tl.zeros([D], tl.float32)
+        for start in range(0, T, BT):
+            t = start + tl.arange(0, BT)
+            rows = t[:, None].to(tl.int64) * s_t + dd[None, :]
+            k = tl.load(base + C + rows, mask=(t < T)[:, None], other=0.).to(tl.float32)
+            v = tl.load(base + 2 * C + rows, mask=(t < T)[:, None], other=0.).to(tl.float32)
+            s = tl.where(t < T, tl.sum(k * qc[None, :], 1) * scale, float('-inf'))
+            m_new = tl.maximum(m, tl.max(s, 0))
+            alpha = tl.exp(m - m_new); p = tl.exp(s - m_new)
+            l = l * alpha + tl.sum(p, 0); acc = acc * alpha + tl.sum(p[:, None] * v, 0); m = m_new
+        tl.store(O + b.to(tl.int64) * o_b + h * D + dd, (acc / l).to(O.dtype.element_ty))
+        tl.store(LSE + bh + tl.arange(0, 1), m + tl.log(l))
+
+    @triton.jit
+    def _time_tile(QKV, s_b, s_t, N, Fr, H, C, scale, TILES, FP: tl.constexpr, D: tl.constexpr, M: tl.constexpr,
+                   IEEE: tl.constexpr):
+        "One tile of M = M/FP patches × FP frame slots, (n f) order: q, k, v, [CLS] k, v, softmax over [CLS] + own patch."
+        pid = tl.program_id(0)
+        tile = pid % TILES; bh = pid // TILES; b = bh // H; h = bh % H
+        r = tile * M + tl.arange(0, M)
+        n = r // FP; f = r % FP
+        valid = (n < N) & (f < Fr)
+        dd = tl.arange(0, D)
+        tok = (1 + f * N + n).to(tl.int64)                              # token of (frame f, patch n), frame-major
+        base = QKV + b.to(tl.int64) * s_b + h * D
+        rows = tok[:, None] * s_t + dd[None, :]
+        q = tl.load(base + rows, mask=valid[:, None], other=0.)
+        k = tl.load(base + C + rows, mask=valid[:, None], other=0.)
+        v = tl.load(base + 2 * C + rows, mask=valid[:, None], other=0.)
+        kc = tl.load(base + C + dd).to(tl.float32)
+        vc = tl.load(base + 2 * C + dd).to(tl.float32)
+        s = _dot(q, tl.trans(k), IEEE)
+        s = tl.where((n[:, None] == n[None, :]) & valid[None, :], s * scale, float('-inf'))   # same patch only
+        sc = tl.sum(q.to(tl.float32) * kc[None, :], 1) * scale                                # the [CLS] column
+        m = tl.maximum(tl.max(s, 1), sc)
+        p = tl.exp(s - m[:, None]); pc = tl.exp(sc - m)
+        l = tl.sum(p, 1) + pc
+        return q, k, v, kc, vc, p / l[:, None], pc / l, tok, rows, valid, b, h, bh, tile, dd
+
+    @triton.jit
+    def _time_attn_fwd(QKV, O, s_b, s_t, o_b, N, Fr, H, C, scale, TILES, FP: tl.constexpr, D: tl.constexpr,
+                       M: tl.constexpr, IEEE: tl.constexpr):
+        q, k, v, kc, vc, p, pc, tok, rows, valid, b, h, bh, tile, dd = _time_tile(QKV, s_b, s_t, N, Fr, H, C, scale,
+                                                                                  TILES, FP, D, M, IEEE)
+        o = _dot(p.to(v.dtype), v, IEEE) + pc[:, None] * vc[None, :]
+        tl.store(O + b.to(tl.int64) * o_b + tok[:, None] * C + h * D + dd[None, :], o.to(O.dtype.element_ty),
+                 mask=valid[:, None])   # O: (B, T, C) contiguous
+
+    @triton.jit
+    def _time_attn_bwd(QKV, O, LSE, DO, DQKV, PART, s_b, s_t, o_b, g_b, g_t, N, Fr, H, C, scale, TILES,
+                       FP: tl.constexpr, D: tl.constexpr, M: tl.constexpr, IEEE: tl.constexpr):
+        q, k, v, kc, vc, p, pc, tok, rows, valid, b, h, bh, tile, dd = _time_tile(QKV, s_b, s_t, N, Fr, H, C, scale,
+                                                                                  TILES, FP, D, M, IEEE)
+        do = tl.load(DO + b.to(tl.int64) * g_b + tok[:, None] * g_t + h * D + dd[None, :], mask=valid[:, None], other=0.)
+        dof = do.to(tl.float32)
+        # patch queries: softmax backward over [CLS] + same-patch keys
+        dv = _dot(tl.trans(p.to(do.dtype)), do, IEEE)
+        dp = _dot(do, tl.trans(v), IEEE)
+        dpc = tl.sum(dof * vc[None, :], 1)
+        di = tl.sum(p * dp, 1) + pc * dpc                                  # = dO·O per row
+        ds = p * (dp - di[:, None]) * scale
+        dsc = pc * (dpc - di) * scale
+        dq = _dot(ds.to(k.dtype), k, IEEE) + dsc[:, None] * kc[None, :]
+        dk = _dot(tl.trans(ds.to(q.dtype)), q, IEEE)
+        dkc = tl.sum(dsc[:, None] * q.to(tl.float32), 0)
+        dvc = tl.sum(pc[:, None] * dof, 0)
+        # the [CLS] query (row 0) over this tile's keys, from its saved log-sum-exp: adds to dk, dv of these rows
+        base = QKV + b.to(tl.int64) * s_b + h * D
+        qc = tl.load(base + dd).to(tl.float32)
+        doc = tl.load(DO + b.to(tl.int64) * g_b + h * D + dd).to(tl.float32)
+        dc = tl.sum(doc * tl.load(O + b.to(tl.int64) * o_b + h * D + dd).to(tl.float32), 0)
+        lse = tl.load(LSE + bh)
+        kf = k.to(tl.float32)
+        pq = tl.where(valid, tl.exp(tl.sum(kf * qc[None, :], 1) * scale - lse), 0.)
+        dsq = pq * (tl.sum(v.to(tl.float32) * doc[None, :], 1) - dc) * scale
+        dk += dsq[:, None] * qc[None, :]
+        dv += pq[:, None] * doc[None, :]
+        dqc = tl.sum(dsq[:, None] * kf, 0)
+        p0 = tl.exp(tl.sum(kc * qc, 0) * scale - lse)                      # [CLS] query on the [CLS] key: tile 0 only
+        ds0 = tl.where(tile == 0, p0 * (tl.sum(vc * doc, 0) - dc) * scale, 0.)
+        dqc += ds0 * kc; dkc += ds0 * qc; dvc += tl.where(tile == 0, p0, 0.) * doc
+        gbase = DQKV + b.to(tl.int64) * s_b + h * D
+        ty = DQKV.dtype.element_ty
+        tl.store(gbase + rows, dq.to(ty), mask=valid[:, None])
+        tl.store(gbase + C + rows, dk.to(ty), mask=valid[:, None])
+        tl.store(gbase + 2 * C + rows, dv.to(ty), mask=valid[:, None])
+        part = PART + (bh.to(tl.int64) * TILES + tile) * 3 * D         # this tile's share of the [CLS] row's q/k/v grads
+        tl.store(part + dd, dqc); tl.store(part + D + dd, dkc); tl.store(part + 2 * D + dd, dvc)
+
+def triton_time_ok(x: torch.Tensor, num_frames: int, head_dim: int) -> bool:
+    "Whether the Triton time attention can run: CUDA tensor (or the Triton interpreter), head_dim a power of 2 ≥ 16."
+    interp = os.environ.get('TRITON_INTERPRET') == '1'
+    return (_HAS_TRITON and (x.is_cuda or interp) and 16 <= head_dim <= 256 and head_dim & (head_dim - 1) == 0
+            and 1 <= num_frames <= 64)
+
+def _time_geometry(T, Fr):
+    N = (T - 1) // Fr
+    FP = triton.next_power_of_2(Fr); M = max(64, FP)   # tiles of M rows = M/FP patches × FP frame slots
+    return N, FP, M, triton.cdiv(N * FP, M)
+
+def _on_device(t): return torch.cuda.device(t.device) if t.is_cuda else contextlib.nullcontext()
+def _rowmajor(t): return t if t.stride(-1) == 1 else t.contiguous()
+
+def _time_attention_fwd_impl(qkv, num_frames, num_heads, scale):
+    qkv = _rowmajor(qkv)
+    B, T, C3 = qkv.shape; C = C3 // 3; D = C // num_heads
+    N, FP, M, tiles = _time_geometry(T, num_frames)
+    out = qkv.new_empty(B, T, C)
+    lse = torch.empty(B * num_heads, device=qkv.device, dtype=torch.float32)
+    with _on_device(qkv):
+        _cls_attn_fwd[(B * num_heads,)](qkv, out, lse, qkv.stride(0), qkv.stride(1), out.stride(0), T, num_heads, C,
+                                        scale, D=D, BT=64, num_warps=4)
+        _time_attn_fwd[(B * num_heads * tiles,)](qkv, out, qkv.stride(0), qkv.stride(1), out.stride(0), N, num_frames,
+            num_heads, C, scale, tiles, FP=FP, D=D, M=M, IEEE=qkv.dtype == torch.float32, num_warps=4)
+    return out, lse
+
+def _time_attention_bwd_impl(qkv, out, lse, grad, num_frames, num_heads, scale):
+    qkv, grad = _rowmajor(qkv), _rowmajor(grad)
+    B, T, C3 = qkv.shape; C = C3 // 3; D = C // num_heads
+    N, FP, M, tiles = _time_geometry(T, num_frames)
+    dqkv = torch.empty_like(qkv)
+    part = torch.empty(B, num_heads, tiles, 3, D, device=qkv.device, dtype=torch.float32)
+    with _on_device(qkv):
+        _time_attn_bwd[(B * num_heads * tiles,)](qkv, out, lse, grad, dqkv, part, qkv.stride(0), qkv.stride(1),
+            out.stride(0), grad.stride(0), grad.stride(1), N, num_frames, num_heads, C, scale, tiles, FP=FP, D=D, M=M,
+            IEEE=qkv.dtype == torch.float32, num_warps=4)
+    dqkv[:, 0] = part.sum(2).transpose(1, 2).reshape(B, 3 * C)   # (B, H, 3, D) → the [q | k | v] channel layout
+    return dqkv
+
+def _define_time_attention_ops():
+    "Register `egovlp::time_attention` (+ its backward) as torch custom ops: opaque to `torch.compile`, autograd-aware."
+    if hasattr(torch.ops.egovlp, 'time_attention'): return torch.ops.egovlp.time_attention   # (notebook + module)
+
+    @torch.library.custom_op('egovlp::time_attention', mutates_args=())
+    def time_attention(qkv: torch.Tensor, num_frames: int, num_heads: int,
+                       scale: float) -> tuple[torch.Tensor, torch.Tensor]:
+        return _time_attention_fwd_impl(qkv, num_frames, num_heads, scale)
+
+    @time_attention.register_fake
+    def _(qkv, num_frames, num_heads, scale):
+        B, T, C3 = qkv.shape
+        return qkv.new_empty(B, T, C3 // 3), qkv.new_empty(B * num_heads, dtype=torch.float32)
+
+    @torch.library.custom_op('egovlp::time_attention_backward', mutates_args=())
+    def time_attention_backward(qkv: torch.Tensor, out: torch.Tensor, lse: torch.Tensor, grad: torch.Tensor,
+                                num_frames: int, num_heads: int, scale: float) -> torch.Tensor:
+        return _time_attention_bwd_impl(qkv, out, lse, grad, num_frames, num_heads, scale)
+
+    @time_attention_backward.register_fake
+    def _(qkv, out, lse, grad, num_frames, num_heads, scale): return torch.empty_like(qkv)
+
+    def setup_context(ctx, inputs, output):
+        ctx.save_for_backward(inputs[0], *output); ctx.args = inputs[1:]
+    def backward(ctx, grad, _grad_lse):
+        qkv, out, lse = ctx.saved_tensors
+        return time_attention_backward(qkv, out, lse, grad, *ctx.args), None, None, None
+    time_attention.register_autograd(backward, setup_context=setup_context)
+    return time_attention
+
+_time_attention_op = _define_time_attention_ops() if _HAS_TRITON else None
+
+def time_attention(qkv: torch.Tensor, num_frames: int, num_heads: int, scale: float) -> torch.Tensor:
+    "Divided *time* attention of the `qkv` projection (B, 1+F·N, 3C) → (B, 1+F·N, C), in two Triton kernels."
+    if _time_attention_op is None: raise RuntimeError("time_attention needs Triton")
+    return _time_attention_op(qkv, num_frames, num_heads, scale)[0]
+
 # %% ../nbs/03_model.ipynb #921280a8
 class VarAttention(nn.Module):
     "Multi-head attention of a [CLS] + frame-major patch sequence; each patch sees [CLS] + its time or space group."
@@ -143,7 +329,14 @@ class VarAttention(nn.Module):
     def forward(self, x, group: str, num_frames: int):
         B, T, C = x.shape
         impl = self.attn_impl
-        if impl == 'fast':
+        if impl == 'triton' and group == 'time':
+            if not triton_time_ok(x, num_frames, self.head_dim):
+                raise RuntimeError(f"attn_impl='triton' needs Triton, a CUDA input (or TRITON_INTERPRET=1) and a power-of-2 "
+                                   f"head_dim >= 16; got {x.device}, head_dim={self.head_dim}, triton={_HAS_TRITON}")
+            return self.proj_drop(self.proj(time_attention(self.qkv(x), num_frames, self.num_heads, self.scale)))
+        if impl == 'fast' and group == 'time' and triton_time_ok(x, num_frames, self.head_dim) and x.is_cuda:
+            return self.proj_drop(self.proj(time_attention(self.qkv(x), num_frames, self.num_heads, self.scale)))
+        if impl in ('fast', 'triton'):   # space groups (and time groups on the CPU)
             if num_frames > FUSED_MAX_FRAMES: impl = 'einsum'
             else: impl = 'fused' if torch.compiler.is_compiling() else 'fast-eager'
         if group == 'space' and impl in ('fused', 'fast-eager'):
