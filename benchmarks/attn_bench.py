@@ -57,11 +57,14 @@ def main():
     p.add_argument('--frames', type=int, default=4); p.add_argument('--batch', type=int, default=128)
     p.add_argument('--res', type=int, default=224); p.add_argument('--device', default='cuda')
     p.add_argument('--tiny', action='store_true'); p.add_argument('--steps', type=int, default=10)
+    p.add_argument('--time-kernel', default='', help="Triton time-kernel settings, e.g. 'rows=128,bwd_warps=8'")
     p.add_argument('--sdpa-off', default='', help='comma-separated SDPA backends to disable: cudnn, flash, mem_efficient')
     p.add_argument('--profile', type=int, default=0, help='print this many top CUDA kernels of each candidate')
     p.add_argument('--time', default='fused,einsum,triton,flex'); p.add_argument('--space', default='fast,sdpa,flex')
     a = p.parse_args()
     dev = torch.device(a.device)
+    import egovlp.model as em
+    for kv in filter(None, a.time_kernel.split(',')): k, v = kv.split('='); em.TIME_KERNEL[k] = int(v)
     for b in filter(None, a.sdpa_off.split(',')): getattr(torch.backends.cuda, f'enable_{b}_sdp')(False)
     import torch._inductor.config as ic   # avoids an inductor tiling assertion on these reshapes (see train_step.py)
     if hasattr(ic.triton, 'coalesce_tiling_analysis'): ic.triton.coalesce_tiling_analysis = False
@@ -73,7 +76,7 @@ def main():
     x0 = torch.randn(B, T, dim, generator=g).to(dev)
     rows = []
     for group, kinds in (('time', a.time), ('space', a.space)):
-        for kind in kinds.split(','):
+        for kind in filter(None, kinds.split(',')):
             m = make(kind, dim, heads, dev)
             with torch.no_grad():                       # random (not zero) time weights, so the check means something
                 ref = m.proj(_reference_attention(*m.qkv(x0).reshape(B, T, 3, heads, dim // heads).unbind(2), group,
@@ -110,7 +113,7 @@ def main():
             print(f"{group:5s} {kind:8s} max|diff| {err:.3g}  {ms:7.2f} ms fwd+bwd  {gib:5.1f} GiB", flush=True)
             del f, m; torch.cuda.empty_cache()
     if dev.type == 'cuda':
-        print(f"\n{torch.cuda.get_device_name()}, torch {torch.__version__}, frames {a.frames}, batch {B}")
+        print(f"\n{torch.cuda.get_device_name()}, torch {torch.__version__}, frames {a.frames}, batch {B}, time kernel {em.TIME_KERNEL}")
         print('| group | impl | ms fwd+bwd (qkv+attn+proj, one layer) | peak GiB | max abs diff vs fp32 reference |')
         print('|---|---|---|---|---|')
         for gr, k, err, ms, gib in rows: print(f'| {gr} | {k} | {ms:.2f} | {gib:.1f} | {err:.2g} |')

@@ -32,4 +32,9 @@ from torch.profiler import profile, ProfilerActivity
 with profile(activities=[ProfilerActivity.CUDA]) as prof:
     for _ in range(3): ts.step(fwd, opt, loss_fn, video, text, bf16, dev)
     torch.cuda.synchronize()
-print(prof.key_averages().table(sort_by='self_cuda_time_total', row_limit=a.rows, max_name_column_width=90))
+ev = sorted(prof.key_averages(), key=lambda e: -e.self_device_time_total)
+total = sum(e.self_device_time_total for e in ev)
+print(f'{torch.cuda.get_device_name()}: {total / 1e3 / 3:.1f} ms of kernels per step ({a.frames} frames, batch {a.batch}, {a.mode})')
+print(f"{'kernel':90s} {'ms/step':>8s} {'%':>6s} {'calls':>6s}")
+for e in ev[:a.rows]:
+    print(f'{e.key[:90]:90s} {e.self_device_time_total / 1e3 / 3:8.2f} {100 * e.self_device_time_total / total:6.1f} {e.count // 3:6d}')

@@ -17,10 +17,10 @@ from timm.layers import DropPath, Mlp, PatchEmbed, trunc_normal_
 log = logging.getLogger(__name__)
 
 # %% auto #0
-__all__ = ['log', 'ATTN_IMPLS', 'FUSED_MAX_FRAMES', 'UNCASED_BERT_VOCAB', 'restricted_pickle', 'triton_time_ok', 'time_attention',
-           'VarAttention', 'SpaceTimeBlock', 'SpaceTimeTransformer', 'load_vit_weights', 'vit_state_dict',
-           'build_text_model', 'bundled_vocab_file', 'get_tokenizer', 'tokenize', 'build_video_model', 'sim_matrix',
-           'FrozenInTime', 'tiny_video_params', 'tiny_text_params', 'PickledStub', 'RestrictedUnpickler',
+__all__ = ['log', 'ATTN_IMPLS', 'FUSED_MAX_FRAMES', 'TIME_KERNEL', 'UNCASED_BERT_VOCAB', 'restricted_pickle', 'triton_time_ok',
+           'time_attention', 'VarAttention', 'SpaceTimeBlock', 'SpaceTimeTransformer', 'load_vit_weights',
+           'vit_state_dict', 'build_text_model', 'bundled_vocab_file', 'get_tokenizer', 'tokenize', 'build_video_model',
+           'sim_matrix', 'FrozenInTime', 'tiny_video_params', 'tiny_text_params', 'PickledStub', 'RestrictedUnpickler',
            'load_checkpoint_file', 'inflate_temporal_embed', 'load_egovlp_checkpoint']
 
 # %% ../nbs/03_model.ipynb #26c11ed8
@@ -124,13 +124,14 @@ if _HAS_TRITON:
         else: return tl.dot(a, b)
 
     @triton.jit
-    def _cls_attn_fwd(QKV, O, LSE, s_b, s_t, o_b, T, H, C, scale, D: tl.constexpr, BT: tl.constexpr):
+    def _cls_attn_fwd(QKV, O, LSE, s_b, s_t, o_b, T: tl.constexpr, H, C, scale, D: tl.constexpr, BT: tl.constexpr):
         "The [CLS] query of one (clip, head) over all T keys (online softmax): output row 0 and its log-sum-exp."
         bh = tl.program_id(0); b = bh // H; h = bh % H
         dd = tl.arange(0, D)
         base = QKV + b.to(tl.int64) * s_b + h * D
         qc = tl.load(base + dd).to(tl.float32)
-        m = tl.full([1], float('-inf'), tl.float32); l = tl.zeros([1], tl.float32); acc = tl.zeros([D], tl.float32)
+        m = tl.max(tl.full([BT], float('-inf'), tl.float32), 0)                  # running max and sum (0-d)
+        l = tl.sum(tl.zeros([BT], tl.float32), 0); acc = tl.zeros([D], tl.float32)
         for start in range(0, T, BT):
             t = start + tl.arange(0, BT)
             rows = t[:, None].to(tl.int64) * s_t + dd[None, :]
@@ -141,7 +142,7 @@ if _HAS_TRITON:
             alpha = tl.exp(m - m_new); p = tl.exp(s - m_new)
             l = l * alpha + tl.sum(p, 0); acc = acc * alpha + tl.sum(p[:, None] * v, 0); m = m_new
         tl.store(O + b.to(tl.int64) * o_b + h * D + dd, (acc / l).to(O.dtype.element_ty))
-        tl.store(LSE + bh + tl.arange(0, 1), m + tl.log(l))
+        tl.store(LSE + bh, m + tl.log(l))
 
     @triton.jit
     def _time_tile(QKV, s_b, s_t, N, Fr, H, C, scale, TILES, FP: tl.constexpr, D: tl.constexpr, M: tl.constexpr,
@@ -225,9 +226,11 @@ def triton_time_ok(x: torch.Tensor, num_frames: int, head_dim: int) -> bool:
     return (_HAS_TRITON and (x.is_cuda or interp) and 16 <= head_dim <= 256 and head_dim & (head_dim - 1) == 0
             and 1 <= num_frames <= 64)
 
+TIME_KERNEL = dict(rows=64, fwd_warps=4, bwd_warps=4)   # tile rows (≥ 16, power of 2) and warps per program
+
 def _time_geometry(T, Fr):
     N = (T - 1) // Fr
-    FP = triton.next_power_of_2(Fr); M = max(64, FP)   # tiles of M rows = M/FP patches × FP frame slots
+    FP = triton.next_power_of_2(Fr); M = max(TIME_KERNEL['rows'], FP)   # tiles of M rows = M/FP patches × FP frames
     return N, FP, M, triton.cdiv(N * FP, M)
 
 def _on_device(t): return torch.cuda.device(t.device) if t.is_cuda else contextlib.nullcontext()
@@ -243,7 +246,7 @@ def _time_attention_fwd_impl(qkv, num_frames, num_heads, scale):
         _cls_attn_fwd[(B * num_heads,)](qkv, out, lse, qkv.stride(0), qkv.stride(1), out.stride(0), T, num_heads, C,
                                         scale, D=D, BT=64, num_warps=4)
         _time_attn_fwd[(B * num_heads * tiles,)](qkv, out, qkv.stride(0), qkv.stride(1), out.stride(0), N, num_frames,
-            num_heads, C, scale, tiles, FP=FP, D=D, M=M, IEEE=qkv.dtype == torch.float32, num_warps=4)
+            num_heads, C, scale, tiles, FP=FP, D=D, M=M, IEEE=qkv.dtype == torch.float32, num_warps=TIME_KERNEL['fwd_warps'])
     return out, lse
 
 def _time_attention_bwd_impl(qkv, out, lse, grad, num_frames, num_heads, scale):
@@ -255,7 +258,7 @@ def _time_attention_bwd_impl(qkv, out, lse, grad, num_frames, num_heads, scale):
     with _on_device(qkv):
         _time_attn_bwd[(B * num_heads * tiles,)](qkv, out, lse, grad, dqkv, part, qkv.stride(0), qkv.stride(1),
             out.stride(0), grad.stride(0), grad.stride(1), N, num_frames, num_heads, C, scale, tiles, FP=FP, D=D, M=M,
-            IEEE=qkv.dtype == torch.float32, num_warps=4)
+            IEEE=qkv.dtype == torch.float32, num_warps=TIME_KERNEL['bwd_warps'])
     dqkv[:, 0] = part.sum(2).transpose(1, 2).reshape(B, 3 * C)   # (B, H, 3, D) → the [q | k | v] channel layout
     return dqkv
 
@@ -410,6 +413,15 @@ class SpaceTimeTransformer(nn.Module):
 
     def no_weight_decay(self): return {'pos_embed', 'cls_token', 'temporal_embed'}
 
+    def embed_patches(self, x):
+        "timm's `PatchEmbed` (a stride-p conv) computed as the same GEMM over flattened p×p patches (see below)."
+        pe = self.patch_embed
+        (ph, pw), (h, w) = pe.patch_size, pe.img_size
+        if x.shape[-2:] != (h, w) or not isinstance(pe.norm, nn.Identity) or not pe.flatten: return pe(x)  # timm checks
+        n, c = x.shape[:2]
+        x = x.reshape(n, c, h // ph, ph, w // pw, pw).permute(0, 2, 4, 1, 3, 5).reshape(n, (h // ph) * (w // pw), -1)
+        return F.linear(x, pe.proj.weight.reshape(pe.proj.out_channels, -1), pe.proj.bias)
+
     @property
     def attn_impl(self): return self.blocks[0].attn.attn_impl
     @attn_impl.setter
@@ -422,7 +434,7 @@ class SpaceTimeTransformer(nn.Module):
         B, Fr, C, H, W = x.shape
         if Fr > self.num_frames:
             raise ValueError(f"{Fr} frames > num_frames={self.num_frames} temporal slots of this model")
-        x = self.patch_embed(x.reshape(B * Fr, C, H, W))                          # (B·F, N, D)
+        x = self.embed_patches(x.reshape(B * Fr, C, H, W))                        # (B·F, N, D)
         N, D = x.shape[1:]
         x = x.reshape(B, Fr * N, D)
         pos = (self.pos_embed[:, 1:, None] + self.temporal_embed[:, None, :Fr]).transpose(1, 2).reshape(1, Fr * N, D)
