@@ -1,15 +1,16 @@
 #!/usr/bin/env python
 """Divided attention alone (qkv Linear + attention + proj, forward + backward, compiled, bf16): which formulation is fastest.
 
-Candidates per group ('time', 'space'): the model's own `attn_impl`s ('fused', 'einsum', 'sdpa', and for space the
-grouped-before-qkv form that 'fast' uses) and FlexAttention (`torch.nn.attention.flex_attention`) with a block mask:
+Candidates per group ('time', 'space'): the model's own `attn_impl`s ('fused', 'einsum', 'sdpa', 'triton' = the Triton
+time kernels that 'fast' uses on CUDA, and for space the grouped-before-qkv form that 'fast' uses) and FlexAttention (`torch.nn.attention.flex_attention`) with a block mask:
   flex        space: the native (b, [cls] + f·n) layout, mask = same frame | key is [CLS] | query is [CLS] (no copies)
               time: tokens reordered to (b, [cls] + n·f) so that time groups are contiguous, same mask per patch
 Every candidate is first checked against the reference maths (fp32) on the same inputs.
 
     python benchmarks/attn_bench.py --frames 4 --batch 128
     python benchmarks/attn_bench.py --frames 16 --batch 32
-    python benchmarks/attn_bench.py --device cpu --tiny      # correctness only
+    python benchmarks/attn_bench.py --frames 4 --batch 128 --time triton --space '' --profile 10 --time-kernel rows=32
+    TRITON_INTERPRET=1 python benchmarks/attn_bench.py --device cpu --tiny      # correctness only
 """
 import argparse, functools, statistics
 import torch
@@ -45,9 +46,7 @@ class FlexAttention(VarAttention):
 
 def make(kind, dim, heads, device):
     torch.manual_seed(0)
-    if kind.startswith('flex'):
-        m = FlexAttention(dim, heads, qkv_bias=True)
-        if kind != 'flex': m.block = int(kind[4:])
+    if kind == 'flex': m = FlexAttention(dim, heads, qkv_bias=True)
     else: m = VarAttention(dim, heads, qkv_bias=True, attn_impl=kind)
     return m.to(device)
 
@@ -84,6 +83,7 @@ def main():
                 out = m(x0, group, a.frames) if dev.type == 'cpu' else None
             if dev.type == 'cpu':
                 err = (out - ref).abs().max().item()
+                assert err < 1e-5 * max(1., ref.abs().max().item()), f'{group} {kind}: max |diff| {err} vs the reference'
                 rows.append((group, kind, err, None, None)); print(group, kind, 'max |diff| vs reference', err); continue
             f = torch.compile(m)
             x = x0.clone().requires_grad_()
