@@ -332,13 +332,13 @@ class VarAttention(nn.Module):
     def forward(self, x, group: str, num_frames: int):
         B, T, C = x.shape
         impl = self.attn_impl
-        if impl == 'triton' and group == 'time':
-            if not triton_time_ok(x, num_frames, self.head_dim):
+        if group == 'time' and impl in ('triton', 'fast'):
+            ok = triton_time_ok(x, num_frames, self.head_dim)
+            if impl == 'triton' and not ok:
                 raise RuntimeError(f"attn_impl='triton' needs Triton, a CUDA input (or TRITON_INTERPRET=1) and a power-of-2 "
                                    f"head_dim >= 16; got {x.device}, head_dim={self.head_dim}, triton={_HAS_TRITON}")
-            return self.proj_drop(self.proj(time_attention(self.qkv(x), num_frames, self.num_heads, self.scale)))
-        if impl == 'fast' and group == 'time' and triton_time_ok(x, num_frames, self.head_dim) and x.is_cuda:
-            return self.proj_drop(self.proj(time_attention(self.qkv(x), num_frames, self.num_heads, self.scale)))
+            if ok and (impl == 'triton' or x.is_cuda):   # 'fast' takes the kernels on CUDA only, not the interpreter
+                return self.proj_drop(self.proj(time_attention(self.qkv(x), num_frames, self.num_heads, self.scale)))
         if impl in ('fast', 'triton'):   # space groups (and time groups on the CPU)
             if num_frames > FUSED_MAX_FRAMES: impl = 'einsum'
             else: impl = 'fused' if torch.compiler.is_compiling() else 'fast-eager'
@@ -414,7 +414,7 @@ class SpaceTimeTransformer(nn.Module):
     def no_weight_decay(self): return {'pos_embed', 'cls_token', 'temporal_embed'}
 
     def embed_patches(self, x):
-        "timm's `PatchEmbed` (a stride-p conv) computed as the same GEMM over flattened p×p patches (see below)."
+        "timm's `PatchEmbed` (a stride-p conv) computed as the same GEMM over flattened p×p patches (faster on GPU)."
         pe = self.patch_embed
         (ph, pw), (h, w) = pe.patch_size, pe.img_size
         if x.shape[-2:] != (h, w) or not isinstance(pe.norm, nn.Identity) or not pe.flatten: return pe(x)  # timm checks
