@@ -2,7 +2,8 @@
 """Divided attention alone (qkv Linear + attention + proj, forward + backward, compiled, bf16): which formulation is fastest.
 
 Candidates per group ('time', 'space'): the model's own `attn_impl`s ('fused', 'einsum', 'sdpa', 'triton' = the Triton
-time kernels that 'fast' uses on CUDA, and for space the grouped-before-qkv form that 'fast' uses) and FlexAttention (`torch.nn.attention.flex_attention`) with a block mask:
+kernels that 'fast' uses on CUDA for the groups in egovlp.model.FAST_TRITON; for space 'fused' is the grouped-before-qkv
+cuDNN SDPA form) and FlexAttention (`torch.nn.attention.flex_attention`) with a block mask:
   flex        space: the native (b, [cls] + f·n) layout, mask = same frame | key is [CLS] | query is [CLS] (no copies)
               time: tokens reordered to (b, [cls] + n·f) so that time groups are contiguous, same mask per patch
 Every candidate is first checked against the reference maths (fp32) on the same inputs.
@@ -10,6 +11,7 @@ Every candidate is first checked against the reference maths (fp32) on the same 
     python benchmarks/attn_bench.py --frames 4 --batch 128
     python benchmarks/attn_bench.py --frames 16 --batch 32
     python benchmarks/attn_bench.py --frames 4 --batch 128 --time triton --space '' --profile 10 --time-kernel rows=32
+    python benchmarks/attn_bench.py --frames 4 --batch 128 --time '' --space triton --space-kernel rows=128,fwd_warps=8
     TRITON_INTERPRET=1 python benchmarks/attn_bench.py --device cpu --tiny      # correctness only
 """
 import argparse, functools, statistics
@@ -57,13 +59,15 @@ def main():
     p.add_argument('--res', type=int, default=224); p.add_argument('--device', default='cuda')
     p.add_argument('--tiny', action='store_true'); p.add_argument('--steps', type=int, default=10)
     p.add_argument('--time-kernel', default='', help="Triton time-kernel settings, e.g. 'rows=128,bwd_warps=8'")
+    p.add_argument('--space-kernel', default='', help="Triton space-kernel settings, e.g. 'rows=128,cols=32,bwd_warps=8'")
     p.add_argument('--sdpa-off', default='', help='comma-separated SDPA backends to disable: cudnn, flash, mem_efficient')
     p.add_argument('--profile', type=int, default=0, help='print this many top CUDA kernels of each candidate')
-    p.add_argument('--time', default='fused,einsum,triton,flex'); p.add_argument('--space', default='fast,sdpa,flex')
+    p.add_argument('--time', default='fused,einsum,triton,flex'); p.add_argument('--space', default='triton,fused,flex')
     a = p.parse_args()
     dev = torch.device(a.device)
     import egovlp.model as em
     for kv in filter(None, a.time_kernel.split(',')): k, v = kv.split('='); em.TIME_KERNEL[k] = int(v)
+    for kv in filter(None, a.space_kernel.split(',')): k, v = kv.split('='); em.SPACE_KERNEL[k] = int(v)
     for b in filter(None, a.sdpa_off.split(',')): getattr(torch.backends.cuda, f'enable_{b}_sdp')(False)
     import torch._inductor.config as ic   # avoids an inductor tiling assertion on these reshapes (see train_step.py)
     if hasattr(ic.triton, 'coalesce_tiling_analysis'): ic.triton.coalesce_tiling_analysis = False
@@ -113,7 +117,7 @@ def main():
             print(f"{group:5s} {kind:8s} max|diff| {err:.3g}  {ms:7.2f} ms fwd+bwd  {gib:5.1f} GiB", flush=True)
             del f, m; torch.cuda.empty_cache()
     if dev.type == 'cuda':
-        print(f"\n{torch.cuda.get_device_name()}, torch {torch.__version__}, frames {a.frames}, batch {B}, time kernel {em.TIME_KERNEL}")
+        print(f"\n{torch.cuda.get_device_name()}, torch {torch.__version__}, frames {a.frames}, batch {B}, time kernel {em.TIME_KERNEL}, space kernel {em.SPACE_KERNEL}")
         print('| group | impl | ms fwd+bwd (qkv+attn+proj, one layer) | peak GiB | max abs diff vs fp32 reference |')
         print('|---|---|---|---|---|')
         for gr, k, err, ms, gib in rows: print(f'| {gr} | {k} | {ms:.2f} | {gib:.1f} | {err:.2g} |')

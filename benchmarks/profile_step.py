@@ -15,7 +15,8 @@ p.add_argument('--mode', default='fast'); p.add_argument('--rows', type=int, def
 p.add_argument('--compile-mode', default=None)
 a = p.parse_args()
 class A: tiny=False; res=224; text_len=24; grad_ckpt=False; compile_mode=a.compile_mode; no_compile=False
-impl, bf16, compile_ = ts.MODES[a.mode]
+impl, bf16, compile_, *fast_triton = ts.MODES[a.mode]
+if fast_triton: ts.em.FAST_TRITON = fast_triton[0]
 dev = torch.device('cuda')
 if dev.type == 'cuda':
     import torch._inductor.config as ic

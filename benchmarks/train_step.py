@@ -13,7 +13,9 @@ Modes (--modes, comma-separated):
   reference   attn_impl='reference' (the original's explicit attention), fp32, no compile
   einsum      attn_impl='einsum' (the first fast path: time attention as small batched GEMMs), bf16, torch.compile
   fused       attn_impl='fused' (time attention as fused broadcast-reductions also in eager), bf16, torch.compile
-  triton      attn_impl='triton' (time attention by the Triton kernel; what 'fast' picks on CUDA), bf16, torch.compile
+  triton      attn_impl='triton' (time and space attention by the Triton kernels), bf16, torch.compile
+  triton-time 'fast' with the Triton kernels for the time groups only, cuDNN SDPA for the space groups (the fast path
+              of the fourth session), bf16, torch.compile
 
 FLOPs are counted once per frame count with torch.utils.flop_counter.FlopCounterMode on the 'meta' device (one forward +
 backward of the reference maths at batch 2, scaled linearly to the batch), so MFU = counted FLOPs / step time / --peak-tflops
@@ -26,6 +28,7 @@ for every mode (989 TFLOP/s = H100 SXM dense bf16). Times: CUDA events around ea
 import argparse, ast, functools, gc, json, platform, statistics, time
 import torch
 from torch.utils.flop_counter import FlopCounterMode
+import egovlp.model as em
 from egovlp.model import FrozenInTime, sim_matrix, tiny_text_params, tiny_video_params
 from egovlp.video import normalize
 
@@ -34,10 +37,11 @@ try:
 except ImportError:  # 04_egonce not there yet: a plain symmetric InfoNCE has the same cost
     EgoNCE = egonce_masks = None
 
-MODES = {  # name: (attn_impl, bf16 autocast, torch.compile)
+MODES = {  # name: (attn_impl, bf16 autocast, torch.compile[, egovlp.model.FAST_TRITON])
     'fast': ('fast', True, True), 'sdpa': ('sdpa', True, True),
     'fast-eager': ('fast', True, False), 'reference': ('reference', False, False),
-    'einsum': ('einsum', True, True), 'fused': ('fused', True, True), 'triton': ('triton', True, True)}
+    'einsum': ('einsum', True, True), 'fused': ('fused', True, True), 'triton': ('triton', True, True),
+    'triton-time': ('fast', True, True, ('time',))}
 N_VERBS, N_NOUNS = 118, 582
 
 
@@ -98,7 +102,14 @@ def count_flops(a, frames, B):
 
 
 def time_mode(a, mode, frames, B, device):
-    impl, bf16, compile_ = MODES[mode]
+    impl, bf16, compile_, *fast_triton = MODES[mode]
+    saved = em.FAST_TRITON
+    if fast_triton: em.FAST_TRITON = fast_triton[0]
+    try: return _time_mode(a, mode, frames, B, device, impl, bf16, compile_)
+    finally: em.FAST_TRITON = saved
+
+
+def _time_mode(a, mode, frames, B, device, impl, bf16, compile_):
     torch.manual_seed(0)
     vp, tp = model_params(a, frames, impl)
     model = FrozenInTime(vp, tp).to(device).train()

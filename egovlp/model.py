@@ -17,11 +17,12 @@ from timm.layers import DropPath, Mlp, PatchEmbed, trunc_normal_
 log = logging.getLogger(__name__)
 
 # %% auto #0
-__all__ = ['log', 'ATTN_IMPLS', 'FUSED_MAX_FRAMES', 'TIME_KERNEL', 'UNCASED_BERT_VOCAB', 'restricted_pickle', 'triton_time_ok',
-           'time_attention', 'VarAttention', 'SpaceTimeBlock', 'SpaceTimeTransformer', 'load_vit_weights',
-           'vit_state_dict', 'build_text_model', 'bundled_vocab_file', 'get_tokenizer', 'tokenize', 'build_video_model',
-           'sim_matrix', 'FrozenInTime', 'tiny_video_params', 'tiny_text_params', 'PickledStub', 'RestrictedUnpickler',
-           'load_checkpoint_file', 'inflate_temporal_embed', 'load_egovlp_checkpoint']
+__all__ = ['log', 'ATTN_IMPLS', 'FUSED_MAX_FRAMES', 'TIME_KERNEL', 'FAST_TRITON', 'SPACE_KERNEL', 'UNCASED_BERT_VOCAB',
+           'restricted_pickle', 'triton_attention_ok', 'time_attention', 'space_attention', 'VarAttention',
+           'SpaceTimeBlock', 'SpaceTimeTransformer', 'load_vit_weights', 'vit_state_dict', 'build_text_model',
+           'bundled_vocab_file', 'get_tokenizer', 'tokenize', 'build_video_model', 'sim_matrix', 'FrozenInTime',
+           'tiny_video_params', 'tiny_text_params', 'PickledStub', 'RestrictedUnpickler', 'load_checkpoint_file',
+           'inflate_temporal_embed', 'load_egovlp_checkpoint']
 
 # %% ../nbs/03_model.ipynb #26c11ed8
 ATTN_IMPLS = ('fast', 'fused', 'einsum', 'sdpa', 'triton', 'reference')
@@ -124,7 +125,7 @@ if _HAS_TRITON:
         else: return tl.dot(a, b)
 
     @triton.jit
-    def _cls_attn_fwd(QKV, O, LSE, s_b, s_t, o_b, T: tl.constexpr, H, C, scale, D: tl.constexpr, BT: tl.constexpr):
+    def _cls_attn_fwd(QKV, O, LSE, s_b, s_t, o_b, l_s, T: tl.constexpr, H, C, scale, D: tl.constexpr, BT: tl.constexpr):
         "The [CLS] query of one (clip, head) over all T keys (online softmax): output row 0 and its log-sum-exp."
         bh = tl.program_id(0); b = bh // H; h = bh % H
         dd = tl.arange(0, D)
@@ -142,7 +143,7 @@ if _HAS_TRITON:
             alpha = tl.exp(m - m_new); p = tl.exp(s - m_new)
             l = l * alpha + tl.sum(p, 0); acc = acc * alpha + tl.sum(p[:, None] * v, 0); m = m_new
         tl.store(O + b.to(tl.int64) * o_b + h * D + dd, (acc / l).to(O.dtype.element_ty))
-        tl.store(LSE + bh, m + tl.log(l))
+        tl.store(LSE + bh.to(tl.int64) * l_s, m + tl.log(l))
 
     @triton.jit
     def _time_tile(QKV, s_b, s_t, N, Fr, H, C, scale, TILES, FP: tl.constexpr, D: tl.constexpr, M: tl.constexpr,
@@ -220,8 +221,8 @@ if _HAS_TRITON:
         part = PART + (bh.to(tl.int64) * TILES + tile) * 3 * D         # this tile's share of the [CLS] row's q/k/v grads
         tl.store(part + dd, dqc); tl.store(part + D + dd, dkc); tl.store(part + 2 * D + dd, dvc)
 
-def triton_time_ok(x: torch.Tensor, num_frames: int, head_dim: int) -> bool:
-    "Whether the Triton time attention can run: CUDA tensor (or the Triton interpreter), head_dim a power of 2 ≥ 16."
+def triton_attention_ok(x: torch.Tensor, num_frames: int, head_dim: int) -> bool:
+    "Whether the Triton attention kernels can run: CUDA tensor (or the Triton interpreter), head_dim a power of 2 ≥ 16."
     interp = os.environ.get('TRITON_INTERPRET') == '1'
     return (_HAS_TRITON and (x.is_cuda or interp) and 16 <= head_dim <= 256 and head_dim & (head_dim - 1) == 0
             and 1 <= num_frames <= 64)
@@ -236,6 +237,12 @@ def _time_geometry(T, Fr):
 def _on_device(t): return torch.cuda.device(t.device) if t.is_cuda else contextlib.nullcontext()
 def _rowmajor(t): return t if t.stride(-1) == 1 else t.contiguous()
 
+def _cls_query_fwd(qkv, out, lse, num_heads, scale):
+    "Row 0 of `out` (the [CLS] query over all tokens) and its log-sum-exp into `lse[:, 0]` (shape (B·heads,) or (B·heads, T))."
+    B, T, C3 = qkv.shape; C = C3 // 3
+    _cls_attn_fwd[(B * num_heads,)](qkv, out, lse, qkv.stride(0), qkv.stride(1), out.stride(0), lse.stride(0), T,
+                                    num_heads, C, scale, D=C // num_heads, BT=64, num_warps=4)
+
 def _time_attention_fwd_impl(qkv, num_frames, num_heads, scale):
     qkv = _rowmajor(qkv)
     B, T, C3 = qkv.shape; C = C3 // 3; D = C // num_heads
@@ -243,8 +250,7 @@ def _time_attention_fwd_impl(qkv, num_frames, num_heads, scale):
     out = qkv.new_empty(B, T, C)
     lse = torch.empty(B * num_heads, device=qkv.device, dtype=torch.float32)
     with _on_device(qkv):
-        _cls_attn_fwd[(B * num_heads,)](qkv, out, lse, qkv.stride(0), qkv.stride(1), out.stride(0), T, num_heads, C,
-                                        scale, D=D, BT=64, num_warps=4)
+        _cls_query_fwd(qkv, out, lse, num_heads, scale)
         _time_attn_fwd[(B * num_heads * tiles,)](qkv, out, qkv.stride(0), qkv.stride(1), out.stride(0), N, num_frames,
             num_heads, C, scale, tiles, FP=FP, D=D, M=M, IEEE=qkv.dtype == torch.float32, num_warps=TIME_KERNEL['fwd_warps'])
     return out, lse
@@ -262,42 +268,209 @@ def _time_attention_bwd_impl(qkv, out, lse, grad, num_frames, num_heads, scale):
     dqkv[:, 0] = part.sum(2).transpose(1, 2).reshape(B, 3 * C)   # (B, H, 3, D) → the [q | k | v] channel layout
     return dqkv
 
-def _define_time_attention_ops():
-    "Register `egovlp::time_attention` (+ its backward) as torch custom ops: opaque to `torch.compile`, autograd-aware."
-    if hasattr(torch.ops.egovlp, 'time_attention'): return torch.ops.egovlp.time_attention   # (notebook + module)
+def _define_attention_op(group, fwd_impl, bwd_impl, lse_shape):
+    "Register `egovlp::{group}_attention` (+ its backward) as torch custom ops: opaque to `torch.compile`, autograd-aware."
+    name = f'{group}_attention'
+    if hasattr(torch.ops.egovlp, name): return getattr(torch.ops.egovlp, name)   # (notebook + module)
 
-    @torch.library.custom_op('egovlp::time_attention', mutates_args=())
-    def time_attention(qkv: torch.Tensor, num_frames: int, num_heads: int,
-                       scale: float) -> tuple[torch.Tensor, torch.Tensor]:
-        return _time_attention_fwd_impl(qkv, num_frames, num_heads, scale)
+    @torch.library.custom_op(f'egovlp::{name}', mutates_args=())
+    def op(qkv: torch.Tensor, num_frames: int, num_heads: int, scale: float) -> tuple[torch.Tensor, torch.Tensor]:
+        return fwd_impl(qkv, num_frames, num_heads, scale)
 
-    @time_attention.register_fake
+    @op.register_fake
     def _(qkv, num_frames, num_heads, scale):
         B, T, C3 = qkv.shape
-        return qkv.new_empty(B, T, C3 // 3), qkv.new_empty(B * num_heads, dtype=torch.float32)
+        return qkv.new_empty(B, T, C3 // 3), qkv.new_empty(lse_shape(B, T, num_heads), dtype=torch.float32)
 
-    @torch.library.custom_op('egovlp::time_attention_backward', mutates_args=())
-    def time_attention_backward(qkv: torch.Tensor, out: torch.Tensor, lse: torch.Tensor, grad: torch.Tensor,
-                                num_frames: int, num_heads: int, scale: float) -> torch.Tensor:
-        return _time_attention_bwd_impl(qkv, out, lse, grad, num_frames, num_heads, scale)
+    @torch.library.custom_op(f'egovlp::{name}_backward', mutates_args=())
+    def op_backward(qkv: torch.Tensor, out: torch.Tensor, lse: torch.Tensor, grad: torch.Tensor,
+                    num_frames: int, num_heads: int, scale: float) -> torch.Tensor:
+        return bwd_impl(qkv, out, lse, grad, num_frames, num_heads, scale)
 
-    @time_attention_backward.register_fake
+    @op_backward.register_fake
     def _(qkv, out, lse, grad, num_frames, num_heads, scale): return torch.empty_like(qkv)
 
     def setup_context(ctx, inputs, output):
         ctx.save_for_backward(inputs[0], *output); ctx.args = inputs[1:]
     def backward(ctx, grad, _grad_lse):
         qkv, out, lse = ctx.saved_tensors
-        return time_attention_backward(qkv, out, lse, grad, *ctx.args), None, None, None
-    time_attention.register_autograd(backward, setup_context=setup_context)
-    return time_attention
+        return op_backward(qkv, out, lse, grad, *ctx.args), None, None, None
+    op.register_autograd(backward, setup_context=setup_context)
+    return op
 
-_time_attention_op = _define_time_attention_ops() if _HAS_TRITON else None
+_time_attention_op = (_define_attention_op('time', _time_attention_fwd_impl, _time_attention_bwd_impl,
+                                           lambda B, T, H: (B * H,)) if _HAS_TRITON else None)
 
 def time_attention(qkv: torch.Tensor, num_frames: int, num_heads: int, scale: float) -> torch.Tensor:
     "Divided *time* attention of the `qkv` projection (B, 1+F·N, 3C) → (B, 1+F·N, C), in two Triton kernels."
     if _time_attention_op is None: raise RuntimeError("time_attention needs Triton")
     return _time_attention_op(qkv, num_frames, num_heads, scale)[0]
+
+# %% ../nbs/03_model.ipynb #98d20ef4
+FAST_TRITON = ('time', 'space')   # the groups for which 'fast' runs the Triton kernels on CUDA (see benchmarks/RESULTS.md)
+
+if _HAS_TRITON:
+    @triton.jit
+    def _space_ids(Fr, H, TILES):
+        "Program → (clip, head, frame, tile) of a space group; programs of one (clip, head) are adjacent."
+        pid = tl.program_id(0)
+        tile = pid % TILES; g = pid // TILES
+        f = g % Fr; bh = g // Fr
+        return bh // H, bh % H, bh, f, tile
+
+    @triton.jit
+    def _space_attn_fwd(QKV, O, LSE, s_b, s_t, o_b, T, N, Fr, H, C, scale, TILES, D: tl.constexpr, BM: tl.constexpr,
+                        BN: tl.constexpr, IEEE: tl.constexpr):
+        "BM patch queries of one frame over [CLS] + the frame's N patches: flash-style online softmax, fp32 statistics."
+        b, h, bh, f, tile = _space_ids(Fr, H, TILES)
+        dd = tl.arange(0, D)
+        i = tile * BM + tl.arange(0, BM); qv = i < N
+        tq = (1 + f * N + i).to(tl.int64)
+        base = QKV + b.to(tl.int64) * s_b + h * D
+        q = tl.load(base + tq[:, None] * s_t + dd[None, :], mask=qv[:, None], other=0.)
+        kc = tl.load(base + C + dd).to(tl.float32); vc = tl.load(base + 2 * C + dd).to(tl.float32)
+        m = tl.sum(q.to(tl.float32) * kc[None, :], 1) * scale          # the [CLS] key first: max = its score, sum = 1
+        l = tl.full([BM], 1., tl.float32)
+        acc = tl.zeros([BM, D], tl.float32) + vc[None, :]
+        for start in range(0, N, BN):
+            j = start + tl.arange(0, BN); kv = j < N
+            rows = (1 + f * N + j).to(tl.int64)[:, None] * s_t + dd[None, :]
+            k = tl.load(base + C + rows, mask=kv[:, None], other=0.)
+            v = tl.load(base + 2 * C + rows, mask=kv[:, None], other=0.)
+            s = tl.where(kv[None, :], _dot(q, tl.trans(k), IEEE) * scale, float('-inf'))
+            m_new = tl.maximum(m, tl.max(s, 1))
+            alpha = tl.exp(m - m_new); p = tl.exp(s - m_new[:, None])
+            l = l * alpha + tl.sum(p, 1)
+            acc = acc * alpha[:, None] + _dot(p.to(v.dtype), v, IEEE)
+            m = m_new
+        tl.store(O + b.to(tl.int64) * o_b + tq[:, None] * C + h * D + dd[None, :], (acc / l[:, None]).to(O.dtype.element_ty),
+                 mask=qv[:, None])
+        tl.store(LSE + bh.to(tl.int64) * T + tq, m + tl.log(l), mask=qv)
+
+    @triton.jit
+    def _space_attn_bwd_q(QKV, O, LSE, DO, DQKV, DELTA, PART, s_b, s_t, o_b, g_b, g_t, T, N, Fr, H, C, scale, TILES,
+                          D: tl.constexpr, BM: tl.constexpr, BN: tl.constexpr, IEEE: tl.constexpr):
+        "dq of BM patch queries (loop over the frame's key tiles); keeps dO·O per row and the tile's share of [CLS] dk, dv."
+        b, h, bh, f, tile = _space_ids(Fr, H, TILES)
+        dd = tl.arange(0, D)
+        i = tile * BM + tl.arange(0, BM); qv = i < N
+        tq = (1 + f * N + i).to(tl.int64)
+        base = QKV + b.to(tl.int64) * s_b + h * D
+        q = tl.load(base + tq[:, None] * s_t + dd[None, :], mask=qv[:, None], other=0.)
+        do = tl.load(DO + b.to(tl.int64) * g_b + tq[:, None] * g_t + h * D + dd[None, :], mask=qv[:, None], other=0.)
+        o = tl.load(O + b.to(tl.int64) * o_b + tq[:, None] * C + h * D + dd[None, :], mask=qv[:, None], other=0.)
+        di = tl.sum(do.to(tl.float32) * o.to(tl.float32), 1)
+        tl.store(DELTA + bh.to(tl.int64) * T + tq, di, mask=qv)
+        lse = tl.load(LSE + bh.to(tl.int64) * T + tq, mask=qv, other=0.)
+        kc = tl.load(base + C + dd).to(tl.float32); vc = tl.load(base + 2 * C + dd).to(tl.float32)
+        pc = tl.where(qv, tl.exp(tl.sum(q.to(tl.float32) * kc[None, :], 1) * scale - lse), 0.)   # the [CLS] column
+        dsc = pc * (tl.sum(do.to(tl.float32) * vc[None, :], 1) - di)
+        dq = dsc[:, None] * kc[None, :]
+        for start in range(0, N, BN):
+            j = start + tl.arange(0, BN); kv = j < N
+            rows = (1 + f * N + j).to(tl.int64)[:, None] * s_t + dd[None, :]
+            k = tl.load(base + C + rows, mask=kv[:, None], other=0.)
+            v = tl.load(base + 2 * C + rows, mask=kv[:, None], other=0.)
+            p = tl.where(kv[None, :], tl.exp(_dot(q, tl.trans(k), IEEE) * scale - lse[:, None]), 0.)
+            ds = p * (_dot(do, tl.trans(v), IEEE) - di[:, None])
+            dq += _dot(ds.to(k.dtype), k, IEEE)
+        tl.store(DQKV + b.to(tl.int64) * s_b + h * D + tq[:, None] * s_t + dd[None, :], (dq * scale).to(DQKV.dtype.element_ty),
+                 mask=qv[:, None])
+        part = PART + (bh.to(tl.int64) * Fr * TILES + f * TILES + tile) * 2 * D
+        tl.store(part + dd, tl.sum(dsc[:, None] * q.to(tl.float32), 0) * scale)     # [CLS] key
+        tl.store(part + D + dd, tl.sum(pc[:, None] * do.to(tl.float32), 0))          # [CLS] value
+
+    @triton.jit
+    def _space_attn_bwd_kv(QKV, O, LSE, DO, DQKV, DELTA, PART, s_b, s_t, o_b, g_b, g_t, T, N, Fr, H, C, scale, TILES,
+                           D: tl.constexpr, BM: tl.constexpr, BN: tl.constexpr, IEEE: tl.constexpr):
+        "dk, dv of BN patch keys (loop over the frame's query tiles, + the [CLS] query); the tile's share of [CLS] dq."
+        b, h, bh, f, tile = _space_ids(Fr, H, TILES)
+        dd = tl.arange(0, D)
+        j = tile * BN + tl.arange(0, BN); kv = j < N
+        base = QKV + b.to(tl.int64) * s_b + h * D
+        krows = (1 + f * N + j).to(tl.int64)[:, None] * s_t + dd[None, :]
+        k = tl.load(base + C + krows, mask=kv[:, None], other=0.)
+        v = tl.load(base + 2 * C + krows, mask=kv[:, None], other=0.)
+        dk = tl.zeros([BN, D], tl.float32); dv = tl.zeros([BN, D], tl.float32)
+        for start in range(0, N, BM):
+            i = start + tl.arange(0, BM); qv = i < N
+            tq = (1 + f * N + i).to(tl.int64)
+            q = tl.load(base + tq[:, None] * s_t + dd[None, :], mask=qv[:, None], other=0.)
+            do = tl.load(DO + b.to(tl.int64) * g_b + tq[:, None] * g_t + h * D + dd[None, :], mask=qv[:, None], other=0.)
+            lse = tl.load(LSE + bh.to(tl.int64) * T + tq, mask=qv, other=0.)
+            di = tl.load(DELTA + bh.to(tl.int64) * T + tq, mask=qv, other=0.)
+            pt = tl.where(qv[None, :], tl.exp(_dot(k, tl.trans(q), IEEE) * scale - lse[None, :]), 0.)   # (BN, BM) = Pᵀ
+            dv += _dot(pt.to(do.dtype), do, IEEE)
+            dst = pt * (_dot(v, tl.trans(do), IEEE) - di[None, :])
+            dk += _dot(dst.to(q.dtype), q, IEEE)
+        dk = dk * scale
+        # the [CLS] query (row 0) over these keys, from its saved log-sum-exp
+        qc = tl.load(base + dd).to(tl.float32); kc = tl.load(base + C + dd).to(tl.float32)
+        vc = tl.load(base + 2 * C + dd).to(tl.float32)
+        doc = tl.load(DO + b.to(tl.int64) * g_b + h * D + dd).to(tl.float32)
+        dc = tl.sum(doc * tl.load(O + b.to(tl.int64) * o_b + h * D + dd).to(tl.float32), 0)
+        lse_c = tl.load(LSE + bh.to(tl.int64) * T)
+        kf = k.to(tl.float32)
+        pq = tl.where(kv, tl.exp(tl.sum(kf * qc[None, :], 1) * scale - lse_c), 0.)
+        dsq = pq * (tl.sum(v.to(tl.float32) * doc[None, :], 1) - dc) * scale
+        dk += dsq[:, None] * qc[None, :]; dv += pq[:, None] * doc[None, :]
+        dqc = tl.sum(dsq[:, None] * kf, 0)
+        first = (f == 0) & (tile == 0)                                     # the [CLS] query on the [CLS] key, once
+        p0 = tl.exp(tl.sum(kc * qc, 0) * scale - lse_c)
+        ds0 = tl.where(first, p0 * (tl.sum(vc * doc, 0) - dc) * scale, 0.)
+        gb = DQKV + b.to(tl.int64) * s_b + h * D
+        ty = DQKV.dtype.element_ty
+        tl.store(gb + C + krows, dk.to(ty), mask=kv[:, None]); tl.store(gb + 2 * C + krows, dv.to(ty), mask=kv[:, None])
+        part = PART + (bh.to(tl.int64) * Fr * TILES + f * TILES + tile) * 3 * D
+        tl.store(part + dd, dqc + ds0 * kc); tl.store(part + D + dd, ds0 * qc)
+        tl.store(part + 2 * D + dd, tl.where(first, p0, 0.) * doc)
+
+SPACE_KERNEL = dict(rows=64, cols=64, fwd_warps=4, bwd_warps=4)
+
+def _space_geometry(T, Fr):
+    N = (T - 1) // Fr; BM, BN = SPACE_KERNEL['rows'], SPACE_KERNEL['cols']
+    return N, BM, BN, triton.cdiv(N, BM), triton.cdiv(N, BN)
+
+def _space_attention_fwd_impl(qkv, num_frames, num_heads, scale):
+    qkv = _rowmajor(qkv)
+    B, T, C3 = qkv.shape; C = C3 // 3; D = C // num_heads
+    N, BM, BN, mt, _ = _space_geometry(T, num_frames)
+    out = qkv.new_empty(B, T, C)
+    lse = torch.empty(B * num_heads, T, device=qkv.device, dtype=torch.float32)
+    IEEE = qkv.dtype == torch.float32
+    with _on_device(qkv):
+        _cls_query_fwd(qkv, out, lse, num_heads, scale)
+        _space_attn_fwd[(B * num_heads * num_frames * mt,)](qkv, out, lse, qkv.stride(0), qkv.stride(1), out.stride(0),
+            T, N, num_frames, num_heads, C, scale, mt, D=D, BM=BM, BN=BN, IEEE=IEEE, num_warps=SPACE_KERNEL['fwd_warps'])
+    return out, lse
+
+def _space_attention_bwd_impl(qkv, out, lse, grad, num_frames, num_heads, scale):
+    qkv, grad = _rowmajor(qkv), _rowmajor(grad)
+    B, T, C3 = qkv.shape; C = C3 // 3; D = C // num_heads
+    N, BM, BN, mt, nt = _space_geometry(T, num_frames)
+    dqkv = torch.empty_like(qkv)
+    delta = torch.empty_like(lse)
+    part_q = torch.empty(B, num_heads, num_frames * mt, 2, D, device=qkv.device, dtype=torch.float32)
+    part_kv = torch.empty(B, num_heads, num_frames * nt, 3, D, device=qkv.device, dtype=torch.float32)
+    IEEE = qkv.dtype == torch.float32
+    args = (qkv.stride(0), qkv.stride(1), out.stride(0), grad.stride(0), grad.stride(1), T, N, num_frames, num_heads, C, scale)
+    with _on_device(qkv):
+        _space_attn_bwd_q[(B * num_heads * num_frames * mt,)](qkv, out, lse, grad, dqkv, delta, part_q, *args, mt,
+            D=D, BM=BM, BN=BN, IEEE=IEEE, num_warps=SPACE_KERNEL['bwd_warps'])
+        _space_attn_bwd_kv[(B * num_heads * num_frames * nt,)](qkv, out, lse, grad, dqkv, delta, part_kv, *args, nt,
+            D=D, BM=BM, BN=BN, IEEE=IEEE, num_warps=SPACE_KERNEL['bwd_warps'])
+    pq, pkv = part_q.sum(2), part_kv.sum(2)                               # (B, H, 2, D), (B, H, 3, D)
+    dqkv[:, 0] = torch.stack([pkv[:, :, 0], pq[:, :, 0] + pkv[:, :, 1], pq[:, :, 1] + pkv[:, :, 2]], 1).reshape(B, 3 * C)
+    return dqkv
+
+_space_attention_op = (_define_attention_op('space', _space_attention_fwd_impl, _space_attention_bwd_impl,
+                                            lambda B, T, H: (B * H, T)) if _HAS_TRITON else None)
+
+def space_attention(qkv: torch.Tensor, num_frames: int, num_heads: int, scale: float) -> torch.Tensor:
+    "Divided *space* attention of the `qkv` projection (B, 1+F·N, 3C) → (B, 1+F·N, C): Triton flash-style kernels."
+    if _space_attention_op is None: raise RuntimeError("space_attention needs Triton")
+    return _space_attention_op(qkv, num_frames, num_heads, scale)[0]
+
 
 # %% ../nbs/03_model.ipynb #921280a8
 class VarAttention(nn.Module):
@@ -332,14 +505,15 @@ class VarAttention(nn.Module):
     def forward(self, x, group: str, num_frames: int):
         B, T, C = x.shape
         impl = self.attn_impl
-        if group == 'time' and impl in ('triton', 'fast'):
-            ok = triton_time_ok(x, num_frames, self.head_dim)
+        if impl in ('triton', 'fast'):
+            ok = triton_attention_ok(x, num_frames, self.head_dim)
             if impl == 'triton' and not ok:
                 raise RuntimeError(f"attn_impl='triton' needs Triton, a CUDA input (or TRITON_INTERPRET=1) and a power-of-2 "
                                    f"head_dim >= 16; got {x.device}, head_dim={self.head_dim}, triton={_HAS_TRITON}")
-            if ok and (impl == 'triton' or x.is_cuda):   # 'fast' takes the kernels on CUDA only, not the interpreter
-                return self.proj_drop(self.proj(time_attention(self.qkv(x), num_frames, self.num_heads, self.scale)))
-        if impl in ('fast', 'triton'):   # space groups (and time groups on the CPU)
+            if impl == 'triton' or (ok and x.is_cuda and group in FAST_TRITON):   # not the interpreter for 'fast'
+                op = time_attention if group == 'time' else space_attention
+                return self.proj_drop(self.proj(op(self.qkv(x), num_frames, self.num_heads, self.scale)))
+        if impl == 'fast':   # without the Triton kernels (CPU, or a group not in FAST_TRITON)
             if num_frames > FUSED_MAX_FRAMES: impl = 'einsum'
             else: impl = 'fused' if torch.compiler.is_compiling() else 'fast-eager'
         if group == 'space' and impl in ('fused', 'fast-eager'):
