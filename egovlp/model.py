@@ -319,95 +319,126 @@ if _HAS_TRITON:
         return bh // H, bh % H, bh, f, tile
 
     @triton.jit
-    def _space_attn_fwd(QKV, O, LSE, s_b, s_t, o_b, T, N, Fr, H, C, scale, TILES, D: tl.constexpr, BM: tl.constexpr,
-                        BN: tl.constexpr, IEEE: tl.constexpr):
+    def _frame_rows(f, N, start, s_t, W: tl.constexpr, D: tl.constexpr):
+        "Offsets (W, D) of patches start..start+W-1 of frame f in a row-major (T, ·) tensor with row stride s_t, + mask."
+        j = start + tl.arange(0, W)
+        return (1 + f * N + j).to(tl.int64)[:, None] * s_t + tl.arange(0, D)[None, :], j < N
+
+    @triton.jit
+    def _fwd_keys(q, base, f, N, C, s_t, start, m, l, acc, sl, W: tl.constexpr, D: tl.constexpr, IEEE: tl.constexpr):
+        "Online-softmax update of a query tile with W keys of its frame (scores in log2 units)."
+        rows, kv = _frame_rows(f, N, start, s_t, W, D)
+        k = tl.load(base + C + rows, mask=kv[:, None], other=0.)
+        v = tl.load(base + 2 * C + rows, mask=kv[:, None], other=0.)
+        s = tl.where(kv[None, :], _dot(q, tl.trans(k), IEEE) * sl, float('-inf'))
+        m_new = tl.maximum(m, tl.max(s, 1))
+        alpha = tl.exp2(m - m_new); p = tl.exp2(s - m_new[:, None])
+        return m_new, l * alpha + tl.sum(p, 1), acc * alpha[:, None] + _dot(p.to(v.dtype), v, IEEE)
+
+    @triton.jit
+    def _space_attn_fwd(QKV, O, LSE, s_b, s_t, o_b, T, N, Fr, H, C, scale, TILES, R0, D: tl.constexpr,
+                        BM: tl.constexpr, BN: tl.constexpr, BR: tl.constexpr, IEEE: tl.constexpr):
         "BM patch queries of one frame over [CLS] + the frame's N patches: flash-style online softmax, fp32 statistics."
         b, h, bh, f, tile = _space_ids(Fr, H, TILES)
-        dd = tl.arange(0, D)
-        i = tile * BM + tl.arange(0, BM); qv = i < N
-        tq = (1 + f * N + i).to(tl.int64)
         base = QKV + b.to(tl.int64) * s_b + h * D
-        q = tl.load(base + tq[:, None] * s_t + dd[None, :], mask=qv[:, None], other=0.)
+        qrows, qv = _frame_rows(f, N, R0 + tile * BM, s_t, BM, D)
+        q = tl.load(base + qrows, mask=qv[:, None], other=0.)
+        dd = tl.arange(0, D)
         kc = tl.load(base + C + dd).to(tl.float32); vc = tl.load(base + 2 * C + dd).to(tl.float32)
-        m = tl.sum(q.to(tl.float32) * kc[None, :], 1) * scale          # the [CLS] key first: max = its score, sum = 1
+        sl = scale * 1.4426950408889634                                  # scores in log2 units: exp2 is one instruction
+        m = tl.sum(q.to(tl.float32) * kc[None, :], 1) * sl             # the [CLS] key first: max = its score, sum = 1
         l = tl.full([BM], 1., tl.float32)
         acc = tl.zeros([BM, D], tl.float32) + vc[None, :]
-        for start in range(0, N, BN):
-            j = start + tl.arange(0, BN); kv = j < N
-            rows = (1 + f * N + j).to(tl.int64)[:, None] * s_t + dd[None, :]
-            k = tl.load(base + C + rows, mask=kv[:, None], other=0.)
-            v = tl.load(base + 2 * C + rows, mask=kv[:, None], other=0.)
-            s = tl.where(kv[None, :], _dot(q, tl.trans(k), IEEE) * scale, float('-inf'))
-            m_new = tl.maximum(m, tl.max(s, 1))
-            alpha = tl.exp(m - m_new); p = tl.exp(s - m_new[:, None])
-            l = l * alpha + tl.sum(p, 1)
-            acc = acc * alpha[:, None] + _dot(p.to(v.dtype), v, IEEE)
-            m = m_new
-        tl.store(O + b.to(tl.int64) * o_b + tq[:, None] * C + h * D + dd[None, :], (acc / l[:, None]).to(O.dtype.element_ty),
-                 mask=qv[:, None])
-        tl.store(LSE + bh.to(tl.int64) * T + tq, m + tl.log(l), mask=qv)
+        NF = N // BN * BN
+        for start in range(0, NF, BN): m, l, acc = _fwd_keys(q, base, f, N, C, s_t, start, m, l, acc, sl, BN, D, IEEE)
+        if NF < N: m, l, acc = _fwd_keys(q, base, f, N, C, s_t, NF, m, l, acc, sl, BR, D, IEEE)   # narrower last tile
+        tq = 1 + f * N + R0 + tile * BM + tl.arange(0, BM)
+        tl.store(O + b.to(tl.int64) * o_b + tq.to(tl.int64)[:, None] * C + h * D + dd[None, :],
+                 (acc / l[:, None]).to(O.dtype.element_ty), mask=qv[:, None])
+        tl.store(LSE + bh.to(tl.int64) * T + tq, (m + tl.log2(l)) * 0.6931471805599453, mask=qv)
+
+    @triton.jit
+    def _dq_keys(q, do, lse, di, dq, base, f, N, C, s_t, start, sl, W: tl.constexpr, D: tl.constexpr,
+                 IEEE: tl.constexpr):
+        "dq of a query tile from W keys of its frame (probabilities recomputed from the log2-sum-exp)."
+        rows, kv = _frame_rows(f, N, start, s_t, W, D)
+        k = tl.load(base + C + rows, mask=kv[:, None], other=0.)
+        v = tl.load(base + 2 * C + rows, mask=kv[:, None], other=0.)
+        p = tl.where(kv[None, :], tl.exp2(_dot(q, tl.trans(k), IEEE) * sl - lse[:, None]), 0.)
+        ds = p * (_dot(do, tl.trans(v), IEEE) - di[:, None])
+        return dq + _dot(ds.to(k.dtype), k, IEEE)
 
     @triton.jit
     def _space_attn_bwd_q(QKV, O, LSE, DO, DQKV, DELTA, PART, s_b, s_t, o_b, g_b, g_t, T, N, Fr, H, C, scale, TILES,
-                          D: tl.constexpr, BM: tl.constexpr, BN: tl.constexpr, IEEE: tl.constexpr):
+                          R0, T0, TT, D: tl.constexpr, BM: tl.constexpr, BN: tl.constexpr, BR: tl.constexpr,
+                          IEEE: tl.constexpr):
         "dq of BM patch queries (loop over the frame's key tiles); keeps dO·O per row and the tile's share of [CLS] dk, dv."
         b, h, bh, f, tile = _space_ids(Fr, H, TILES)
-        dd = tl.arange(0, D)
-        i = tile * BM + tl.arange(0, BM); qv = i < N
-        tq = (1 + f * N + i).to(tl.int64)
         base = QKV + b.to(tl.int64) * s_b + h * D
-        q = tl.load(base + tq[:, None] * s_t + dd[None, :], mask=qv[:, None], other=0.)
-        do = tl.load(DO + b.to(tl.int64) * g_b + tq[:, None] * g_t + h * D + dd[None, :], mask=qv[:, None], other=0.)
-        o = tl.load(O + b.to(tl.int64) * o_b + tq[:, None] * C + h * D + dd[None, :], mask=qv[:, None], other=0.)
+        qrows, qv = _frame_rows(f, N, R0 + tile * BM, s_t, BM, D)
+        grows, _ = _frame_rows(f, N, R0 + tile * BM, g_t, BM, D)
+        orows, _ = _frame_rows(f, N, R0 + tile * BM, C, BM, D)
+        q = tl.load(base + qrows, mask=qv[:, None], other=0.)
+        do = tl.load(DO + b.to(tl.int64) * g_b + h * D + grows, mask=qv[:, None], other=0.)
+        o = tl.load(O + b.to(tl.int64) * o_b + h * D + orows, mask=qv[:, None], other=0.)
         di = tl.sum(do.to(tl.float32) * o.to(tl.float32), 1)
+        tq = 1 + f * N + R0 + tile * BM + tl.arange(0, BM)
         tl.store(DELTA + bh.to(tl.int64) * T + tq, di, mask=qv)
-        lse = tl.load(LSE + bh.to(tl.int64) * T + tq, mask=qv, other=0.)
+        sl = scale * 1.4426950408889634
+        lse = tl.load(LSE + bh.to(tl.int64) * T + tq, mask=qv, other=0.) * 1.4426950408889634    # log2 units
+        dd = tl.arange(0, D)
         kc = tl.load(base + C + dd).to(tl.float32); vc = tl.load(base + 2 * C + dd).to(tl.float32)
-        pc = tl.where(qv, tl.exp(tl.sum(q.to(tl.float32) * kc[None, :], 1) * scale - lse), 0.)   # the [CLS] column
+        pc = tl.where(qv, tl.exp2(tl.sum(q.to(tl.float32) * kc[None, :], 1) * sl - lse), 0.)   # the [CLS] column
         dsc = pc * (tl.sum(do.to(tl.float32) * vc[None, :], 1) - di)
         dq = dsc[:, None] * kc[None, :]
-        for start in range(0, N, BN):
-            j = start + tl.arange(0, BN); kv = j < N
-            rows = (1 + f * N + j).to(tl.int64)[:, None] * s_t + dd[None, :]
-            k = tl.load(base + C + rows, mask=kv[:, None], other=0.)
-            v = tl.load(base + 2 * C + rows, mask=kv[:, None], other=0.)
-            p = tl.where(kv[None, :], tl.exp(_dot(q, tl.trans(k), IEEE) * scale - lse[:, None]), 0.)
-            ds = p * (_dot(do, tl.trans(v), IEEE) - di[:, None])
-            dq += _dot(ds.to(k.dtype), k, IEEE)
-        tl.store(DQKV + b.to(tl.int64) * s_b + h * D + tq[:, None] * s_t + dd[None, :], (dq * scale).to(DQKV.dtype.element_ty),
-                 mask=qv[:, None])
-        part = PART + (bh.to(tl.int64) * Fr * TILES + f * TILES + tile) * 2 * D
+        NF = N // BN * BN
+        for start in range(0, NF, BN): dq = _dq_keys(q, do, lse, di, dq, base, f, N, C, s_t, start, sl, BN, D, IEEE)
+        if NF < N: dq = _dq_keys(q, do, lse, di, dq, base, f, N, C, s_t, NF, sl, BR, D, IEEE)
+        tl.store(DQKV + b.to(tl.int64) * s_b + h * D + qrows, (dq * scale).to(DQKV.dtype.element_ty), mask=qv[:, None])
+        part = PART + (bh.to(tl.int64) * Fr * TT + f * TT + T0 + tile) * 2 * D
         tl.store(part + dd, tl.sum(dsc[:, None] * q.to(tl.float32), 0) * scale)     # [CLS] key
         tl.store(part + D + dd, tl.sum(pc[:, None] * do.to(tl.float32), 0))          # [CLS] value
 
     @triton.jit
+    def _dkdv_queries(k, v, dk, dv, base, DOB, LSE, DELTA, bh, f, N, T, s_t, g_t, start, sl, W: tl.constexpr,
+                      D: tl.constexpr, IEEE: tl.constexpr):
+        "dk, dv of a key tile from W queries of its frame (Pᵀ recomputed from their log2-sum-exp)."
+        rows, qv = _frame_rows(f, N, start, s_t, W, D)
+        grows, _ = _frame_rows(f, N, start, g_t, W, D)
+        q = tl.load(base + rows, mask=qv[:, None], other=0.)
+        do = tl.load(DOB + grows, mask=qv[:, None], other=0.)
+        tq = 1 + f * N + start + tl.arange(0, W)
+        lse = tl.load(LSE + bh.to(tl.int64) * T + tq, mask=qv, other=0.) * 1.4426950408889634
+        di = tl.load(DELTA + bh.to(tl.int64) * T + tq, mask=qv, other=0.)
+        pt = tl.where(qv[None, :], tl.exp2(_dot(k, tl.trans(q), IEEE) * sl - lse[None, :]), 0.)   # (keys, W) = Pᵀ
+        dv += _dot(pt.to(do.dtype), do, IEEE)
+        dst = pt * (_dot(v, tl.trans(do), IEEE) - di[None, :])
+        return dk + _dot(dst.to(q.dtype), q, IEEE), dv
+
+    @triton.jit
     def _space_attn_bwd_kv(QKV, O, LSE, DO, DQKV, DELTA, PART, s_b, s_t, o_b, g_b, g_t, T, N, Fr, H, C, scale, TILES,
-                           D: tl.constexpr, BM: tl.constexpr, BN: tl.constexpr, IEEE: tl.constexpr):
+                           R0, T0, TT, D: tl.constexpr, BN: tl.constexpr, BM: tl.constexpr, BR: tl.constexpr,
+                           IEEE: tl.constexpr):
         "dk, dv of BN patch keys (loop over the frame's query tiles, + the [CLS] query); the tile's share of [CLS] dq."
         b, h, bh, f, tile = _space_ids(Fr, H, TILES)
-        dd = tl.arange(0, D)
-        j = tile * BN + tl.arange(0, BN); kv = j < N
         base = QKV + b.to(tl.int64) * s_b + h * D
-        krows = (1 + f * N + j).to(tl.int64)[:, None] * s_t + dd[None, :]
+        krows, kv = _frame_rows(f, N, R0 + tile * BN, s_t, BN, D)
         k = tl.load(base + C + krows, mask=kv[:, None], other=0.)
         v = tl.load(base + 2 * C + krows, mask=kv[:, None], other=0.)
         dk = tl.zeros([BN, D], tl.float32); dv = tl.zeros([BN, D], tl.float32)
-        for start in range(0, N, BM):
-            i = start + tl.arange(0, BM); qv = i < N
-            tq = (1 + f * N + i).to(tl.int64)
-            q = tl.load(base + tq[:, None] * s_t + dd[None, :], mask=qv[:, None], other=0.)
-            do = tl.load(DO + b.to(tl.int64) * g_b + tq[:, None] * g_t + h * D + dd[None, :], mask=qv[:, None], other=0.)
-            lse = tl.load(LSE + bh.to(tl.int64) * T + tq, mask=qv, other=0.)
-            di = tl.load(DELTA + bh.to(tl.int64) * T + tq, mask=qv, other=0.)
-            pt = tl.where(qv[None, :], tl.exp(_dot(k, tl.trans(q), IEEE) * scale - lse[None, :]), 0.)   # (BN, BM) = Pᵀ
-            dv += _dot(pt.to(do.dtype), do, IEEE)
-            dst = pt * (_dot(v, tl.trans(do), IEEE) - di[None, :])
-            dk += _dot(dst.to(q.dtype), q, IEEE)
+        sl = scale * 1.4426950408889634
+        DOB = DO + b.to(tl.int64) * g_b + h * D
+        NF = N // BM * BM
+        for start in range(0, NF, BM):
+            dk, dv = _dkdv_queries(k, v, dk, dv, base, DOB, LSE, DELTA, bh, f, N, T, s_t, g_t, start, sl, BM, D, IEEE)
+        if NF < N:
+            dk, dv = _dkdv_queries(k, v, dk, dv, base, DOB, LSE, DELTA, bh, f, N, T, s_t, g_t, NF, sl, BR, D, IEEE)
         dk = dk * scale
         # the [CLS] query (row 0) over these keys, from its saved log-sum-exp
+        dd = tl.arange(0, D)
         qc = tl.load(base + dd).to(tl.float32); kc = tl.load(base + C + dd).to(tl.float32)
         vc = tl.load(base + 2 * C + dd).to(tl.float32)
-        doc = tl.load(DO + b.to(tl.int64) * g_b + h * D + dd).to(tl.float32)
+        doc = tl.load(DOB + dd).to(tl.float32)
         dc = tl.sum(doc * tl.load(O + b.to(tl.int64) * o_b + h * D + dd).to(tl.float32), 0)
         lse_c = tl.load(LSE + bh.to(tl.int64) * T)
         kf = k.to(tl.float32)
@@ -415,50 +446,64 @@ if _HAS_TRITON:
         dsq = pq * (tl.sum(v.to(tl.float32) * doc[None, :], 1) - dc) * scale
         dk += dsq[:, None] * qc[None, :]; dv += pq[:, None] * doc[None, :]
         dqc = tl.sum(dsq[:, None] * kf, 0)
-        first = (f == 0) & (tile == 0)                                     # the [CLS] query on the [CLS] key, once
+        first = (f == 0) & (T0 + tile == 0)                              # the [CLS] query on the [CLS] key, once
         p0 = tl.exp(tl.sum(kc * qc, 0) * scale - lse_c)
         ds0 = tl.where(first, p0 * (tl.sum(vc * doc, 0) - dc) * scale, 0.)
         gb = DQKV + b.to(tl.int64) * s_b + h * D
         ty = DQKV.dtype.element_ty
         tl.store(gb + C + krows, dk.to(ty), mask=kv[:, None]); tl.store(gb + 2 * C + krows, dv.to(ty), mask=kv[:, None])
-        part = PART + (bh.to(tl.int64) * Fr * TILES + f * TILES + tile) * 3 * D
+        part = PART + (bh.to(tl.int64) * Fr * TT + f * TT + T0 + tile) * 3 * D
         tl.store(part + dd, dqc + ds0 * kc); tl.store(part + D + dd, ds0 * qc)
         tl.store(part + 2 * D + dd, tl.where(first, p0, 0.) * doc)
 
-SPACE_KERNEL = dict(rows=64, cols=64, fwd_warps=4, bwd_warps=4)
+SPACE_KERNEL = dict(rows=64, cols=64, fwd_warps=4, bwd_warps=4, stages=3)   # query / key tile rows, warps, pipelining
 
-def _space_geometry(T, Fr):
-    N = (T - 1) // Fr; BM, BN = SPACE_KERNEL['rows'], SPACE_KERNEL['cols']
-    return N, BM, BN, triton.cdiv(N, BM), triton.cdiv(N, BN)
+def _tiles(N, rows):
+    "A frame's N patches as full tiles of `rows` + one narrower last tile: [(first row, tiles, rows), ...], its width."
+    nf, r = divmod(N, rows)
+    last = max(16, triton.next_power_of_2(r)) if r else 16                   # tl.dot needs ≥ 16
+    return [(0, nf, rows)] * (nf > 0) + [(nf * rows, 1, last)] * (r > 0), last
+
+def _space_launch(kernel, program_rows, loop_rows, B, H, Fr, N, warps, *args, parts=False, **kw):
+    "Launch `kernel` over (clip, head, frame, tile of program_rows), full tiles and the narrower last one separately."
+    launches, _ = _tiles(N, program_rows)
+    _, last = _tiles(N, loop_rows)
+    tt = sum(n for _, n, _ in launches)
+    for r0, n, rows in launches:
+        extra = (r0, r0 // program_rows, tt) if parts else (r0,)
+        kernel[(B * H * Fr * n,)](*args, n, *extra, **kw, BR=last, num_warps=warps, num_stages=SPACE_KERNEL['stages'],
+                                  **{'BM' if kernel is not _space_attn_bwd_kv else 'BN': rows})
+    return tt
 
 def _space_attention_fwd_impl(qkv, num_frames, num_heads, scale):
     qkv = _rowmajor(qkv)
-    B, T, C3 = qkv.shape; C = C3 // 3; D = C // num_heads
-    N, BM, BN, mt, _ = _space_geometry(T, num_frames)
+    B, T, C3 = qkv.shape; C = C3 // 3; D = C // num_heads; N = (T - 1) // num_frames
     out = qkv.new_empty(B, T, C)
     lse = torch.empty(B * num_heads, T, device=qkv.device, dtype=torch.float32)
-    IEEE = qkv.dtype == torch.float32
     with _on_device(qkv):
         _cls_query_fwd(qkv, out, lse, num_heads, scale)
-        _space_attn_fwd[(B * num_heads * num_frames * mt,)](qkv, out, lse, qkv.stride(0), qkv.stride(1), out.stride(0),
-            T, N, num_frames, num_heads, C, scale, mt, D=D, BM=BM, BN=BN, IEEE=IEEE, num_warps=SPACE_KERNEL['fwd_warps'])
+        _space_launch(_space_attn_fwd, SPACE_KERNEL['rows'], SPACE_KERNEL['cols'], B, num_heads, num_frames, N,
+                      SPACE_KERNEL['fwd_warps'], qkv, out, lse, qkv.stride(0), qkv.stride(1), out.stride(0), T, N,
+                      num_frames, num_heads, C, scale, D=D, BN=SPACE_KERNEL['cols'], IEEE=qkv.dtype == torch.float32)
     return out, lse
 
 def _space_attention_bwd_impl(qkv, out, lse, grad, num_frames, num_heads, scale):
     qkv, grad = _rowmajor(qkv), _rowmajor(grad)
-    B, T, C3 = qkv.shape; C = C3 // 3; D = C // num_heads
-    N, BM, BN, mt, nt = _space_geometry(T, num_frames)
+    B, T, C3 = qkv.shape; C = C3 // 3; D = C // num_heads; N = (T - 1) // num_frames
+    BM, BN = SPACE_KERNEL['rows'], SPACE_KERNEL['cols']
     dqkv = torch.empty_like(qkv)
     delta = torch.empty_like(lse)
-    part_q = torch.empty(B, num_heads, num_frames * mt, 2, D, device=qkv.device, dtype=torch.float32)
-    part_kv = torch.empty(B, num_heads, num_frames * nt, 3, D, device=qkv.device, dtype=torch.float32)
-    IEEE = qkv.dtype == torch.float32
-    args = (qkv.stride(0), qkv.stride(1), out.stride(0), grad.stride(0), grad.stride(1), T, N, num_frames, num_heads, C, scale)
-    with _on_device(qkv):
-        _space_attn_bwd_q[(B * num_heads * num_frames * mt,)](qkv, out, lse, grad, dqkv, delta, part_q, *args, mt,
-            D=D, BM=BM, BN=BN, IEEE=IEEE, num_warps=SPACE_KERNEL['bwd_warps'])
-        _space_attn_bwd_kv[(B * num_heads * num_frames * nt,)](qkv, out, lse, grad, dqkv, delta, part_kv, *args, nt,
-            D=D, BM=BM, BN=BN, IEEE=IEEE, num_warps=SPACE_KERNEL['bwd_warps'])
+    part_q = torch.empty(B, num_heads, num_frames * triton.cdiv(N, BM), 2, D, device=qkv.device, dtype=torch.float32)
+    part_kv = torch.empty(B, num_heads, num_frames * triton.cdiv(N, BN), 3, D, device=qkv.device, dtype=torch.float32)
+    args = (qkv, out, lse, grad, dqkv, delta)
+    strides = (qkv.stride(0), qkv.stride(1), out.stride(0), grad.stride(0), grad.stride(1), T, N, num_frames, num_heads,
+               C, scale)
+    common = dict(D=D, IEEE=qkv.dtype == torch.float32)
+    with _on_device(qkv):   # dq first: it also leaves dO·O per row, which the dk/dv kernel reads
+        _space_launch(_space_attn_bwd_q, BM, BN, B, num_heads, num_frames, N, SPACE_KERNEL['bwd_warps'], *args, part_q,
+                      *strides, parts=True, BN=BN, **common)
+        _space_launch(_space_attn_bwd_kv, BN, BM, B, num_heads, num_frames, N, SPACE_KERNEL['bwd_warps'], *args, part_kv,
+                      *strides, parts=True, BM=BM, **common)
     pq, pkv = part_q.sum(2), part_kv.sum(2)                               # (B, H, 2, D), (B, H, 3, D)
     dqkv[:, 0] = torch.stack([pkv[:, :, 0], pq[:, :, 0] + pkv[:, :, 1], pq[:, :, 1] + pkv[:, :, 2]], 1).reshape(B, 3 * C)
     return dqkv
