@@ -336,9 +336,9 @@ if _HAS_TRITON:
         return m_new, l * alpha + tl.sum(p, 1), acc * alpha[:, None] + _dot(p.to(v.dtype), v, IEEE)
 
     @triton.jit
-    def _space_attn_fwd(QKV, O, LSE, s_b, s_t, o_b, T, N, Fr, H, C, scale, TILES, R0, D: tl.constexpr,
+    def _space_attn_fwd(QKV, O, LSE, s_b, s_t, o_b, T, N, Fr, H, C, scale, TILES, R0, NF: tl.constexpr, D: tl.constexpr,
                         BM: tl.constexpr, BN: tl.constexpr, BR: tl.constexpr, IEEE: tl.constexpr):
-        "BM patch queries of one frame over [CLS] + the frame's N patches: flash-style online softmax, fp32 statistics."
+        "BM patch queries of one frame over [CLS] + the frame's N patches (NF of them in full tiles): flash-style online softmax."
         b, h, bh, f, tile = _space_ids(Fr, H, TILES)
         base = QKV + b.to(tl.int64) * s_b + h * D
         qrows, qv = _frame_rows(f, N, R0 + tile * BM, s_t, BM, D)
@@ -349,7 +349,6 @@ if _HAS_TRITON:
         m = tl.sum(q.to(tl.float32) * kc[None, :], 1) * sl             # the [CLS] key first: max = its score, sum = 1
         l = tl.full([BM], 1., tl.float32)
         acc = tl.zeros([BM, D], tl.float32) + vc[None, :]
-        NF = N // BN * BN
         for start in range(0, NF, BN): m, l, acc = _fwd_keys(q, base, f, N, C, s_t, start, m, l, acc, sl, BN, D, IEEE)
         if NF < N: m, l, acc = _fwd_keys(q, base, f, N, C, s_t, NF, m, l, acc, sl, BR, D, IEEE)   # narrower last tile
         tq = 1 + f * N + R0 + tile * BM + tl.arange(0, BM)
@@ -370,7 +369,7 @@ if _HAS_TRITON:
 
     @triton.jit
     def _space_attn_bwd_q(QKV, O, LSE, DO, DQKV, DELTA, PART, s_b, s_t, o_b, g_b, g_t, T, N, Fr, H, C, scale, TILES,
-                          R0, T0, TT, D: tl.constexpr, BM: tl.constexpr, BN: tl.constexpr, BR: tl.constexpr,
+                          R0, T0, TT, NF: tl.constexpr, D: tl.constexpr, BM: tl.constexpr, BN: tl.constexpr, BR: tl.constexpr,
                           IEEE: tl.constexpr):
         "dq of BM patch queries (loop over the frame's key tiles); keeps dO·O per row and the tile's share of [CLS] dk, dv."
         b, h, bh, f, tile = _space_ids(Fr, H, TILES)
@@ -391,7 +390,6 @@ if _HAS_TRITON:
         pc = tl.where(qv, tl.exp2(tl.sum(q.to(tl.float32) * kc[None, :], 1) * sl - lse), 0.)   # the [CLS] column
         dsc = pc * (tl.sum(do.to(tl.float32) * vc[None, :], 1) - di)
         dq = dsc[:, None] * kc[None, :]
-        NF = N // BN * BN
         for start in range(0, NF, BN): dq = _dq_keys(q, do, lse, di, dq, base, f, N, C, s_t, start, sl, BN, D, IEEE)
         if NF < N: dq = _dq_keys(q, do, lse, di, dq, base, f, N, C, s_t, NF, sl, BR, D, IEEE)
         tl.store(DQKV + b.to(tl.int64) * s_b + h * D + qrows, (dq * scale).to(DQKV.dtype.element_ty), mask=qv[:, None])
@@ -417,7 +415,7 @@ if _HAS_TRITON:
 
     @triton.jit
     def _space_attn_bwd_kv(QKV, O, LSE, DO, DQKV, DELTA, PART, s_b, s_t, o_b, g_b, g_t, T, N, Fr, H, C, scale, TILES,
-                           R0, T0, TT, D: tl.constexpr, BN: tl.constexpr, BM: tl.constexpr, BR: tl.constexpr,
+                           R0, T0, TT, NF: tl.constexpr, D: tl.constexpr, BN: tl.constexpr, BM: tl.constexpr, BR: tl.constexpr,
                            IEEE: tl.constexpr):
         "dk, dv of BN patch keys (loop over the frame's query tiles, + the [CLS] query); the tile's share of [CLS] dq."
         b, h, bh, f, tile = _space_ids(Fr, H, TILES)
@@ -428,7 +426,6 @@ if _HAS_TRITON:
         dk = tl.zeros([BN, D], tl.float32); dv = tl.zeros([BN, D], tl.float32)
         sl = scale * 1.4426950408889634
         DOB = DO + b.to(tl.int64) * g_b + h * D
-        NF = N // BM * BM
         for start in range(0, NF, BM):
             dk, dv = _dkdv_queries(k, v, dk, dv, base, DOB, LSE, DELTA, bh, f, N, T, s_t, g_t, start, sl, BM, D, IEEE)
         if NF < N:
@@ -469,9 +466,10 @@ def _space_launch(kernel, program_rows, loop_rows, B, H, Fr, N, warps, *args, pa
     launches, _ = _tiles(N, program_rows)
     _, last = _tiles(N, loop_rows)
     tt = sum(n for _, n, _ in launches)
+    # NF (rows in full loop tiles) is a constexpr: fixed per model, and Triton 3.6's interpreter cannot loop to a runtime bound
     for r0, n, rows in launches:
         extra = (r0, r0 // program_rows, tt) if parts else (r0,)
-        kernel[(B * H * Fr * n,)](*args, n, *extra, **kw, BR=last, num_warps=warps, num_stages=SPACE_KERNEL['stages'],
+        kernel[(B * H * Fr * n,)](*args, n, *extra, NF=N // loop_rows * loop_rows, **kw, BR=last, num_warps=warps, num_stages=SPACE_KERNEL['stages'],
                                   **{'BM' if kernel is not _space_attn_bwd_kv else 'BN': rows})
     return tt
 
