@@ -338,7 +338,7 @@ if _HAS_TRITON:
     @triton.jit
     def _space_attn_fwd(QKV, O, LSE, s_b, s_t, o_b, T, N, Fr, H, C, scale, TILES, R0, NF: tl.constexpr, D: tl.constexpr,
                         BM: tl.constexpr, BN: tl.constexpr, BR: tl.constexpr, IEEE: tl.constexpr):
-        "BM patch queries of one frame over [CLS] + the frame's N patches (NF of them in full tiles): flash-style online softmax."
+        "BM patch queries of one frame over [CLS] + its N patches (NF in full tiles): flash-style online softmax."
         b, h, bh, f, tile = _space_ids(Fr, H, TILES)
         base = QKV + b.to(tl.int64) * s_b + h * D
         qrows, qv = _frame_rows(f, N, R0 + tile * BM, s_t, BM, D)
@@ -369,9 +369,9 @@ if _HAS_TRITON:
 
     @triton.jit
     def _space_attn_bwd_q(QKV, O, LSE, DO, DQKV, DELTA, PART, s_b, s_t, o_b, g_b, g_t, T, N, Fr, H, C, scale, TILES,
-                          R0, T0, TT, NF: tl.constexpr, D: tl.constexpr, BM: tl.constexpr, BN: tl.constexpr, BR: tl.constexpr,
-                          IEEE: tl.constexpr):
-        "dq of BM patch queries (loop over the frame's key tiles); keeps dO·O per row and the tile's share of [CLS] dk, dv."
+                          R0, T0, TT, NF: tl.constexpr, D: tl.constexpr, BM: tl.constexpr, BN: tl.constexpr,
+                          BR: tl.constexpr, IEEE: tl.constexpr):
+        "dq of BM patch queries (loop over the frame's key tiles); keeps dO·O per row and its share of [CLS] dk, dv."
         b, h, bh, f, tile = _space_ids(Fr, H, TILES)
         base = QKV + b.to(tl.int64) * s_b + h * D
         qrows, qv = _frame_rows(f, N, R0 + tile * BM, s_t, BM, D)
@@ -415,8 +415,8 @@ if _HAS_TRITON:
 
     @triton.jit
     def _space_attn_bwd_kv(QKV, O, LSE, DO, DQKV, DELTA, PART, s_b, s_t, o_b, g_b, g_t, T, N, Fr, H, C, scale, TILES,
-                           R0, T0, TT, NF: tl.constexpr, D: tl.constexpr, BN: tl.constexpr, BM: tl.constexpr, BR: tl.constexpr,
-                           IEEE: tl.constexpr):
+                           R0, T0, TT, NF: tl.constexpr, D: tl.constexpr, BN: tl.constexpr, BM: tl.constexpr,
+                           BR: tl.constexpr, IEEE: tl.constexpr):
         "dk, dv of BN patch keys (loop over the frame's query tiles, + the [CLS] query); the tile's share of [CLS] dq."
         b, h, bh, f, tile = _space_ids(Fr, H, TILES)
         base = QKV + b.to(tl.int64) * s_b + h * D
@@ -466,10 +466,12 @@ def _space_launch(kernel, program_rows, loop_rows, B, H, Fr, N, warps, *args, pa
     launches, _ = _tiles(N, program_rows)
     _, last = _tiles(N, loop_rows)
     tt = sum(n for _, n, _ in launches)
-    # NF (rows in full loop tiles) is a constexpr: fixed per model, and Triton 3.6's interpreter cannot loop to a runtime bound
+    # NF (rows in full loop tiles) is a constexpr: fixed per model, and Triton 3.6's interpreter cannot loop to a
+    # runtime bound
     for r0, n, rows in launches:
         extra = (r0, r0 // program_rows, tt) if parts else (r0,)
-        kernel[(B * H * Fr * n,)](*args, n, *extra, NF=N // loop_rows * loop_rows, **kw, BR=last, num_warps=warps, num_stages=SPACE_KERNEL['stages'],
+        kernel[(B * H * Fr * n,)](*args, n, *extra, NF=N // loop_rows * loop_rows, **kw, BR=last, num_warps=warps,
+                                  num_stages=SPACE_KERNEL['stages'],
                                   **{'BM' if kernel is not _space_attn_bwd_kv else 'BN': rows})
     return tt
 
