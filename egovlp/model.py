@@ -461,19 +461,19 @@ def _tiles(N, rows):
     last = max(16, triton.next_power_of_2(r)) if r else 16                   # tl.dot needs ≥ 16
     return [(0, nf, rows)] * (nf > 0) + [(nf * rows, 1, last)] * (r > 0), last
 
-def _space_launch(kernel, program_rows, loop_rows, B, H, Fr, N, warps, *args, parts=False, **kw):
-    "Launch `kernel` over (clip, head, frame, tile of program_rows), full tiles and the narrower last one separately."
-    launches, _ = _tiles(N, program_rows)
-    _, last = _tiles(N, loop_rows)
+def _space_launch(kernel, over, B, H, Fr, N, warps, *args, parts=False, **kw):
+    "Launch `kernel` over (clip, head, frame, tile) of `over` ('queries' or 'keys'), looping over the other side's tiles."
+    q, k = ('BM', SPACE_KERNEL['rows']), ('BN', SPACE_KERNEL['cols'])
+    (p_name, p_rows), (l_name, l_rows) = (q, k) if over == 'queries' else (k, q)
+    launches, _ = _tiles(N, p_rows)                  # full program tiles, then the narrower last one, as two launches
+    _, last = _tiles(N, l_rows)
     tt = sum(n for _, n, _ in launches)
-    # NF (rows in full loop tiles) is a constexpr: fixed per model, and Triton 3.6's interpreter cannot loop to a
-    # runtime bound
     for r0, n, rows in launches:
-        extra = (r0, r0 // program_rows, tt) if parts else (r0,)
-        kernel[(B * H * Fr * n,)](*args, n, *extra, NF=N // loop_rows * loop_rows, **kw, BR=last, num_warps=warps,
-                                  num_stages=SPACE_KERNEL['stages'],
-                                  **{'BM' if kernel is not _space_attn_bwd_kv else 'BN': rows})
-    return tt
+        extra = (r0, r0 // p_rows, tt) if parts else (r0,)
+        # NF (rows in full loop tiles) is a constexpr: fixed per model, and Triton 3.6's interpreter cannot loop to a
+        # runtime bound
+        kernel[(B * H * Fr * n,)](*args, n, *extra, NF=N // l_rows * l_rows, BR=last, num_warps=warps,
+                                  num_stages=SPACE_KERNEL['stages'], **{p_name: rows, l_name: l_rows}, **kw)
 
 def _space_attention_fwd_impl(qkv, num_frames, num_heads, scale):
     qkv = _rowmajor(qkv)
@@ -482,9 +482,9 @@ def _space_attention_fwd_impl(qkv, num_frames, num_heads, scale):
     lse = torch.empty(B * num_heads, T, device=qkv.device, dtype=torch.float32)
     with _on_device(qkv):
         _cls_query_fwd(qkv, out, lse, num_heads, scale)
-        _space_launch(_space_attn_fwd, SPACE_KERNEL['rows'], SPACE_KERNEL['cols'], B, num_heads, num_frames, N,
-                      SPACE_KERNEL['fwd_warps'], qkv, out, lse, qkv.stride(0), qkv.stride(1), out.stride(0), T, N,
-                      num_frames, num_heads, C, scale, D=D, BN=SPACE_KERNEL['cols'], IEEE=qkv.dtype == torch.float32)
+        _space_launch(_space_attn_fwd, 'queries', B, num_heads, num_frames, N, SPACE_KERNEL['fwd_warps'], qkv, out, lse,
+                      qkv.stride(0), qkv.stride(1), out.stride(0), T, N, num_frames, num_heads, C, scale, D=D,
+                      IEEE=qkv.dtype == torch.float32)
     return out, lse
 
 def _space_attention_bwd_impl(qkv, out, lse, grad, num_frames, num_heads, scale):
@@ -500,10 +500,9 @@ def _space_attention_bwd_impl(qkv, out, lse, grad, num_frames, num_heads, scale)
                C, scale)
     common = dict(D=D, IEEE=qkv.dtype == torch.float32)
     with _on_device(qkv):   # dq first: it also leaves dO·O per row, which the dk/dv kernel reads
-        _space_launch(_space_attn_bwd_q, BM, BN, B, num_heads, num_frames, N, SPACE_KERNEL['bwd_warps'], *args, part_q,
-                      *strides, parts=True, BN=BN, **common)
-        _space_launch(_space_attn_bwd_kv, BN, BM, B, num_heads, num_frames, N, SPACE_KERNEL['bwd_warps'], *args, part_kv,
-                      *strides, parts=True, BM=BM, **common)
+        for kernel, over, part in ((_space_attn_bwd_q, 'queries', part_q), (_space_attn_bwd_kv, 'keys', part_kv)):
+            _space_launch(kernel, over, B, num_heads, num_frames, N, SPACE_KERNEL['bwd_warps'], *args, part, *strides,
+                          parts=True, **common)
     pq, pkv = part_q.sum(2), part_kv.sum(2)                               # (B, H, 2, D), (B, H, 3, D)
     dqkv[:, 0] = torch.stack([pkv[:, :, 0], pq[:, :, 0] + pkv[:, :, 1], pq[:, :, 1] + pkv[:, :, 2]], 1).reshape(B, 3 * C)
     return dqkv
