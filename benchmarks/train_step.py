@@ -16,6 +16,7 @@ Modes (--modes, comma-separated):
   triton      attn_impl='triton' (time and space attention by the Triton kernels), bf16, torch.compile
   triton-time 'fast' with the Triton kernels for the time groups only, cuDNN SDPA for the space groups (the fast path
               of the fourth session), bf16, torch.compile
+  fast-bf16res 'fast' with residual_dtype='autocast': the residual stream in bf16 too (changes numerics; see 03_model)
 
 FLOPs are counted once per frame count with torch.utils.flop_counter.FlopCounterMode on the 'meta' device (one forward +
 backward of the reference maths at batch 2, scaled linearly to the batch), so MFU = counted FLOPs / step time / --peak-tflops
@@ -25,7 +26,7 @@ for every mode (989 TFLOP/s = H100 SXM dense bf16). Times: CUDA events around ea
     python benchmarks/train_step.py --frames 4 --batch 16,32,64,128 --modes fast,sdpa,reference
     python benchmarks/train_step.py --device cpu --tiny               # smoke test (32 px, 2 blocks)
 """
-import argparse, ast, functools, gc, json, platform, statistics, time
+import argparse, ast, contextlib, functools, gc, json, platform, statistics, time
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 import egovlp.model as em
@@ -37,11 +38,13 @@ try:
 except ImportError:  # 04_egonce not there yet: a plain symmetric InfoNCE has the same cost
     EgoNCE = egonce_masks = None
 
-MODES = {  # name: (attn_impl, bf16 autocast, torch.compile[, egovlp.model.FAST_TRITON])
+MODES = {  # name: (attn_impl, bf16 autocast, torch.compile[, options]); options: fast_triton → egovlp.model.FAST_TRITON,
+           # any other key → video_params
     'fast': ('fast', True, True), 'sdpa': ('sdpa', True, True),
     'fast-eager': ('fast', True, False), 'reference': ('reference', False, False),
     'einsum': ('einsum', True, True), 'fused': ('fused', True, True), 'triton': ('triton', True, True),
-    'triton-time': ('fast', True, True, ('time',))}
+    'triton-time': ('fast', True, True, dict(fast_triton=('time',))),
+    'fast-bf16res': ('fast', True, True, dict(residual_dtype='autocast'))}
 N_VERBS, N_NOUNS = 118, 582
 
 
@@ -51,12 +54,24 @@ def infonce(sim, temperature=0.05):
     return torch.nn.functional.cross_entropy(s, target) + torch.nn.functional.cross_entropy(s.t(), target)
 
 
-def model_params(a, frames, impl):
+def model_params(a, frames, impl, **video_opts):
     if a.tiny:
-        return tiny_video_params(num_frames=frames, attn_impl=impl, grad_checkpointing=a.grad_ckpt), tiny_text_params()
+        return (tiny_video_params(num_frames=frames, attn_impl=impl, grad_checkpointing=a.grad_ckpt, **video_opts),
+                tiny_text_params())
     vp = dict(model='SpaceTimeTransformer', arch_config='base_patch16_224', num_frames=frames, pretrained=False,
-              time_init='zeros', attn_impl=impl, grad_checkpointing=a.grad_ckpt)
+              time_init='zeros', attn_impl=impl, grad_checkpointing=a.grad_ckpt, **video_opts)
     return vp, dict(model='distilbert-base-uncased', pretrained=False, input='text')
+
+
+@contextlib.contextmanager
+def mode_setup(mode):
+    "(attn_impl, bf16, compile, video_params options) of `mode`, with egovlp.model.FAST_TRITON set for it meanwhile."
+    impl, bf16, compile_, *opts = MODES[mode]
+    opts = dict(opts[0]) if opts else {}
+    saved = em.FAST_TRITON
+    em.FAST_TRITON = opts.pop('fast_triton', saved)
+    try: yield impl, bf16, compile_, opts
+    finally: em.FAST_TRITON = saved
 
 
 def make_batch(a, B, frames, device, gen):
@@ -102,16 +117,13 @@ def count_flops(a, frames, B):
 
 
 def time_mode(a, mode, frames, B, device):
-    impl, bf16, compile_, *fast_triton = MODES[mode]
-    saved = em.FAST_TRITON
-    if fast_triton: em.FAST_TRITON = fast_triton[0]
-    try: return _time_mode(a, mode, frames, B, device, impl, bf16, compile_)
-    finally: em.FAST_TRITON = saved
+    with mode_setup(mode) as (impl, bf16, compile_, opts):
+        return _time_mode(a, mode, frames, B, device, impl, bf16, compile_, opts)
 
 
-def _time_mode(a, mode, frames, B, device, impl, bf16, compile_):
+def _time_mode(a, mode, frames, B, device, impl, bf16, compile_, opts):
     torch.manual_seed(0)
-    vp, tp = model_params(a, frames, impl)
+    vp, tp = model_params(a, frames, impl, **opts)
     model = FrozenInTime(vp, tp).to(device).train()
     try: opt = torch.optim.AdamW(model.parameters(), lr=3e-5, eps=1e-6, weight_decay=0.0, fused=True)
     except (RuntimeError, TypeError): opt = torch.optim.AdamW(model.parameters(), lr=3e-5, eps=1e-6, weight_decay=0.0)
@@ -187,7 +199,7 @@ def main(argv=None):
           f'{a.text_len} tokens | {a.warmup} warm-up + {a.steps} timed steps | MFU vs {a.peak_tflops:g} TFLOP/s\n')
 
     rows = []
-    hdr = f"{'frames':>6} {'batch':>5} {'mode':>10} {'clips/s':>9} {'ms/step':>9} {'peak GiB':>9} {'TFLOP/s':>8} {'MFU':>6} {'vs ref':>7} {'warm-up s':>9}"
+    hdr = f"{'frames':>6} {'batch':>5} {'mode':>12} {'clips/s':>9} {'ms/step':>9} {'peak GiB':>9} {'TFLOP/s':>8} {'MFU':>6} {'vs ref':>7} {'warm-up s':>9}"
     print(hdr); print('-' * len(hdr))
     for frames in map(int, a.frames.split(',')):
         flops_b1 = count_flops(a, frames, 1)
@@ -206,10 +218,10 @@ def main(argv=None):
                     if mode == 'reference': ref_s = s
                     row['speedup'] = ref_s / s if ref_s else None
                     sp = f"{row['speedup']:.2f}x" if row['speedup'] else '-'
-                    print(f"{frames:>6} {B:>5} {mode:>10} {row['clips_s']:>9.1f} {1e3 * s:>9.1f} {row['peak_gib']:>9.2f} "
+                    print(f"{frames:>6} {B:>5} {mode:>12} {row['clips_s']:>9.1f} {1e3 * s:>9.1f} {row['peak_gib']:>9.2f} "
                           f"{row['tflops']:>8.1f} {100 * row['mfu']:>5.1f}% {sp:>7} {row['warmup_s']:>9.1f}", flush=True)
                 else:
-                    print(f"{frames:>6} {B:>5} {mode:>10} {row['error']:>9}", flush=True)
+                    print(f"{frames:>6} {B:>5} {mode:>12} {row['error']:>9}", flush=True)
                 rows.append(row)
     losses = {r['loss_name'] for r in rows if 'loss_name' in r}
     print(f"\nloss: {', '.join(losses)}; model FLOPs per clip (fwd+bwd): "

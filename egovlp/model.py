@@ -17,12 +17,12 @@ from timm.layers import DropPath, Mlp, PatchEmbed, trunc_normal_
 log = logging.getLogger(__name__)
 
 # %% auto #0
-__all__ = ['log', 'ATTN_IMPLS', 'FUSED_MAX_FRAMES', 'TIME_KERNEL', 'FAST_TRITON', 'SPACE_KERNEL', 'UNCASED_BERT_VOCAB',
-           'restricted_pickle', 'triton_attention_ok', 'time_attention', 'space_attention', 'VarAttention',
-           'SpaceTimeBlock', 'SpaceTimeTransformer', 'load_vit_weights', 'vit_state_dict', 'build_text_model',
-           'bundled_vocab_file', 'get_tokenizer', 'tokenize', 'build_video_model', 'sim_matrix', 'FrozenInTime',
-           'tiny_video_params', 'tiny_text_params', 'PickledStub', 'RestrictedUnpickler', 'load_checkpoint_file',
-           'inflate_temporal_embed', 'load_egovlp_checkpoint']
+__all__ = ['log', 'ATTN_IMPLS', 'FUSED_MAX_FRAMES', 'TIME_KERNEL', 'FAST_TRITON', 'SPACE_KERNEL', 'RESIDUAL_DTYPES',
+           'UNCASED_BERT_VOCAB', 'restricted_pickle', 'triton_attention_ok', 'time_attention', 'space_attention',
+           'VarAttention', 'SpaceTimeBlock', 'SpaceTimeTransformer', 'load_vit_weights', 'vit_state_dict',
+           'build_text_model', 'bundled_vocab_file', 'get_tokenizer', 'tokenize', 'build_video_model', 'sim_matrix',
+           'FrozenInTime', 'tiny_video_params', 'tiny_text_params', 'PickledStub', 'RestrictedUnpickler',
+           'load_checkpoint_file', 'inflate_temporal_embed', 'load_egovlp_checkpoint']
 
 # %% ../nbs/03_model.ipynb #26c11ed8
 ATTN_IMPLS = ('fast', 'fused', 'einsum', 'sdpa', 'triton', 'reference')
@@ -591,16 +591,18 @@ class SpaceTimeBlock(nn.Module):
         return s + self.drop_path(self.mlp(self.norm2(s)))
 
 # %% ../nbs/03_model.ipynb #1a723bc8
+RESIDUAL_DTYPES = ('float32', 'autocast')
+
 class SpaceTimeTransformer(nn.Module):
     "Frozen-in-Time video ViT: divided space-time attention over [CLS] + frame-major patches; returns LN([CLS])."
     def __init__(self, img_size=224, patch_size=16, in_chans=3, num_classes=0, embed_dim=768, depth=12, num_heads=12,
                  mlp_ratio=4., qkv_bias=True, qk_scale=None, drop_rate=0., attn_drop_rate=0., drop_path_rate=0.,
                  norm_layer=None, num_frames=8, time_init='zeros', attention_style='frozen-in-time', attn_impl='fast',
-                 grad_checkpointing=False):
+                 grad_checkpointing=False, residual_dtype='float32'):
         super().__init__()
         norm_layer = norm_layer or (lambda d: nn.LayerNorm(d, eps=1e-6))
         self.num_features = self.embed_dim = embed_dim
-        self.num_frames, self.grad_checkpointing = num_frames, grad_checkpointing
+        self.num_frames, self.grad_checkpointing, self.residual_dtype = num_frames, grad_checkpointing, residual_dtype
         self.patch_embed = PatchEmbed(img_size=img_size, patch_size=patch_size, in_chans=in_chans, embed_dim=embed_dim)
         self.patches_per_frame = self.patch_embed.num_patches
         self.cls_token = nn.Parameter(torch.zeros(1, 1, embed_dim))
@@ -646,6 +648,13 @@ class SpaceTimeTransformer(nn.Module):
     def attn_impl(self, v):
         for b in self.blocks: b.attn.attn_impl = b.timeattn.attn_impl = v
 
+    @property
+    def residual_dtype(self): return self._residual_dtype
+    @residual_dtype.setter
+    def residual_dtype(self, v):
+        if v not in RESIDUAL_DTYPES: raise ValueError(f"residual_dtype must be one of {RESIDUAL_DTYPES}, got {v!r}")
+        self._residual_dtype = v
+
     def forward_features(self, x):
         if x.ndim != 5: raise ValueError(f"video must be (B, F, C, H, W), got shape {tuple(x.shape)}")
         if not x.is_floating_point(): raise TypeError(f"video must be a normalised float tensor, got {x.dtype}")
@@ -658,6 +667,8 @@ class SpaceTimeTransformer(nn.Module):
         pos = (self.pos_embed[:, 1:, None] + self.temporal_embed[:, None, :Fr]).transpose(1, 2).reshape(1, Fr * N, D)
         x = torch.cat([self.cls_token.expand(B, -1, -1) + self.pos_embed[:, :1], x + pos], 1)
         x = self.pos_drop(x)
+        if self.residual_dtype == 'autocast' and torch.is_autocast_enabled(x.device.type):
+            x = x.to(torch.get_autocast_dtype(x.device.type))   # the whole residual stream in bf16 (see below)
         for blk in self.blocks:
             if self.grad_checkpointing and self.training and torch.is_grad_enabled():
                 x = checkpoint(blk, x, Fr, use_reentrant=False)
@@ -748,9 +759,9 @@ def tokenize(tokenizer, texts):
 # %% ../nbs/03_model.ipynb #b167c6d9
 _VIDEO_KEYS = {'model', 'arch_config', 'num_frames', 'pretrained', 'time_init', 'attention_style', 'vit_init', 'input_res',
                'img_size', 'patch_size', 'embed_dim', 'depth', 'num_heads', 'mlp_ratio', 'drop_path_rate', 'attn_impl',
-               'grad_checkpointing', 'vit_checkpoint', 'vit_model'}
+               'grad_checkpointing', 'residual_dtype', 'vit_checkpoint', 'vit_model'}
 _STT_ARGS = ('img_size', 'patch_size', 'embed_dim', 'depth', 'num_heads', 'mlp_ratio', 'drop_path_rate', 'attn_impl',
-             'grad_checkpointing')
+             'grad_checkpointing', 'residual_dtype')
 
 def build_video_model(video_params: dict, load_weights: bool = True) -> SpaceTimeTransformer:
     "SpaceTimeTransformer from `video_params`; with pretrained=True (and load_weights) initialised from ImageNet ViT-B/16."
