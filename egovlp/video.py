@@ -409,10 +409,22 @@ def random_hflip(x, p:float=0.5, rng=None) -> torch.Tensor:
     "hflip with probability p (one decision for the whole tensor)."
     return hflip(x) if _uniform(rng, 0, 1) < p else x
 
+_CHANNEL_STATS = {}
+
+def _channel_stats(mean, std, dtype, device):
+    "mean and std as (3, 1, 1) tensors on `device`, built once per (values, dtype, device)."
+    key = (tuple(mean), tuple(std), dtype, str(device))
+    if key not in _CHANNEL_STATS:
+        if len(mean) != 3 or len(std) != 3 or 0 in tuple(std):
+            raise ValueError(f"normalize: need 3 means and 3 non-zero stds, got mean={tuple(mean)} std={tuple(std)}")
+        _CHANNEL_STATS[key] = tuple(torch.tensor(v, dtype=dtype).view(3, 1, 1).to(device) for v in (mean, std))
+    return _CHANNEL_STATS[key]
+
 def normalize(x_u8, mean=IMAGENET_MEAN, std=IMAGENET_STD, dtype=torch.float32) -> torch.Tensor:
-    "uint8 (..., 3, H, W) → float (x/255 - mean)/std, per channel."
+    "uint8 (..., 3, H, W) → float (x/255 - mean)/std, per channel (torchvision's maths, without its per-call GPU syncs)."
     _check_u8(x_u8, 'normalize')
-    return TF.normalize(x_u8.to(dtype).div_(255), list(mean), list(std))
+    m, s = _channel_stats(mean, std, dtype, x_u8.device)
+    return x_u8.to(dtype).div_(255).sub_(m).div_(s)
 
 # %% ../nbs/01_video.ipynb #afd54b6c
 class VideoTransform:
