@@ -7,7 +7,6 @@ from __future__ import annotations
 import contextlib, functools, importlib.util, io, logging, os, pickle, types
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Optional
 
 import torch
 import torch.nn as nn
@@ -126,11 +125,6 @@ if _HAS_TRITON:
         else: return tl.dot(a, b)
 
     @triton.jit
-    def _colsum(t, rows_ok):
-        "Column sums (fp32) of a tile over its valid rows: a tile's share of a bias gradient."
-        return tl.sum(tl.where(rows_ok[:, None], t.to(tl.float32), 0.), 0)
-
-    @triton.jit
     def _cls_attn_fwd(QKV, O, LSE, s_b, s_t, o_b, l_s, T: tl.constexpr, H, C, scale, D: tl.constexpr, BT: tl.constexpr):
         "The [CLS] query of one (clip, head) over all T keys (online softmax): output row 0 and its log-sum-exp."
         bh = tl.program_id(0); b = bh // H; h = bh % H
@@ -224,10 +218,8 @@ if _HAS_TRITON:
         tl.store(gbase + rows, dq.to(ty), mask=valid[:, None])
         tl.store(gbase + C + rows, dk.to(ty), mask=valid[:, None])
         tl.store(gbase + 2 * C + rows, dv.to(ty), mask=valid[:, None])
-        part = PART + (bh.to(tl.int64) * TILES + tile) * 6 * D   # this tile's share of the [CLS] row's q/k/v grads,
+        part = PART + (bh.to(tl.int64) * TILES + tile) * 3 * D         # this tile's share of the [CLS] row's q/k/v grads
         tl.store(part + dd, dqc); tl.store(part + D + dd, dkc); tl.store(part + 2 * D + dd, dvc)
-        tl.store(part + 3 * D + dd, _colsum(dq, valid))                # and of the qkv bias gradient
-        tl.store(part + 4 * D + dd, _colsum(dk, valid)); tl.store(part + 5 * D + dd, _colsum(dv, valid))
 
 def triton_attention_ok(x: torch.Tensor, num_frames: int, head_dim: int) -> bool:
     "Whether the Triton attention kernels can run: CUDA tensor (or the Triton interpreter), head_dim a power of 2 ≥ 16."
@@ -268,18 +260,13 @@ def _time_attention_bwd_impl(qkv, out, lse, grad, num_frames, num_heads, scale):
     B, T, C3 = qkv.shape; C = C3 // 3; D = C // num_heads
     N, FP, M, tiles = _time_geometry(T, num_frames)
     dqkv = torch.empty_like(qkv)
-    part = torch.empty(B, num_heads, tiles, 6, D, device=qkv.device, dtype=torch.float32)
+    part = torch.empty(B, num_heads, tiles, 3, D, device=qkv.device, dtype=torch.float32)
     with _on_device(qkv):
         _time_attn_bwd[(B * num_heads * tiles,)](qkv, out, lse, grad, dqkv, part, qkv.stride(0), qkv.stride(1),
             out.stride(0), grad.stride(0), grad.stride(1), N, num_frames, num_heads, C, scale, tiles, FP=FP, D=D, M=M,
             IEEE=qkv.dtype == torch.float32, num_warps=TIME_KERNEL['bwd_warps'])
-    s = part.sum(2)                                              # (B, H, 6, D): [CLS] q k v shares, q k v column sums
-    dqkv[:, 0] = s[:, :, :3].transpose(1, 2).reshape(B, 3 * C)   # → the [q | k | v] channel layout
-    return dqkv, _bias_grad(dqkv, s[:, :, 3:].sum(0).transpose(0, 1))
-
-def _bias_grad(dqkv, patch_sums):
-    "Σ of dqkv over clips and tokens = the qkv bias gradient: the kernels' sums over patch rows (3, H, D) + the [CLS] row."
-    return patch_sums.reshape(-1) + dqkv[:, 0].float().sum(0)
+    dqkv[:, 0] = part.sum(2).transpose(1, 2).reshape(B, 3 * C)   # (B, H, 3, D) → the [q | k | v] channel layout
+    return dqkv
 
 def _define_attention_op(group, fwd_impl, bwd_impl, lse_shape):
     "Register `egovlp::{group}_attention` (+ its backward) as torch custom ops: opaque to `torch.compile`, autograd-aware."
@@ -287,42 +274,37 @@ def _define_attention_op(group, fwd_impl, bwd_impl, lse_shape):
     if hasattr(torch.ops.egovlp, name): return getattr(torch.ops.egovlp, name)   # (notebook + module)
 
     @torch.library.custom_op(f'egovlp::{name}', mutates_args=())
-    def op(qkv: torch.Tensor, bias: Optional[torch.Tensor], num_frames: int, num_heads: int,
-           scale: float) -> tuple[torch.Tensor, torch.Tensor]:
-        return fwd_impl(qkv, num_frames, num_heads, scale)    # `bias` is already in qkv: it is here for its gradient
+    def op(qkv: torch.Tensor, num_frames: int, num_heads: int, scale: float) -> tuple[torch.Tensor, torch.Tensor]:
+        return fwd_impl(qkv, num_frames, num_heads, scale)
 
     @op.register_fake
-    def _(qkv, bias, num_frames, num_heads, scale):
+    def _(qkv, num_frames, num_heads, scale):
         B, T, C3 = qkv.shape
         return qkv.new_empty(B, T, C3 // 3), qkv.new_empty(lse_shape(B, T, num_heads), dtype=torch.float32)
 
     @torch.library.custom_op(f'egovlp::{name}_backward', mutates_args=())
     def op_backward(qkv: torch.Tensor, out: torch.Tensor, lse: torch.Tensor, grad: torch.Tensor,
-                    num_frames: int, num_heads: int, scale: float) -> tuple[torch.Tensor, torch.Tensor]:
+                    num_frames: int, num_heads: int, scale: float) -> torch.Tensor:
         return bwd_impl(qkv, out, lse, grad, num_frames, num_heads, scale)
 
     @op_backward.register_fake
-    def _(qkv, out, lse, grad, num_frames, num_heads, scale):
-        return torch.empty_like(qkv), qkv.new_empty(qkv.shape[-1], dtype=torch.float32)
+    def _(qkv, out, lse, grad, num_frames, num_heads, scale): return torch.empty_like(qkv)
 
     def setup_context(ctx, inputs, output):
-        ctx.save_for_backward(inputs[0], *output); ctx.args = inputs[2:]; ctx.bias = inputs[1] is not None
+        ctx.save_for_backward(inputs[0], *output); ctx.args = inputs[1:]
     def backward(ctx, grad, _grad_lse):
         qkv, out, lse = ctx.saved_tensors
-        dqkv, dbias = op_backward(qkv, out, lse, grad, *ctx.args)
-        return dqkv, (dbias if ctx.bias else None), None, None, None
+        return op_backward(qkv, out, lse, grad, *ctx.args), None, None, None
     op.register_autograd(backward, setup_context=setup_context)
     return op
 
 _time_attention_op = (_define_attention_op('time', _time_attention_fwd_impl, _time_attention_bwd_impl,
                                            lambda B, T, H: (B * H,)) if _HAS_TRITON else None)
 
-def time_attention(qkv: torch.Tensor, num_frames: int, num_heads: int, scale: float,
-                   bias: torch.Tensor | None = None) -> torch.Tensor:
-    """Divided *time* attention of the `qkv` projection (B, 1+F·N, 3C) → (B, 1+F·N, C), in two Triton kernels.
-    `bias`: the projection's bias, already added into `qkv`; it gets Σ dqkv as its gradient from the backward kernels."""
+def time_attention(qkv: torch.Tensor, num_frames: int, num_heads: int, scale: float) -> torch.Tensor:
+    "Divided *time* attention of the `qkv` projection (B, 1+F·N, 3C) → (B, 1+F·N, C), in two Triton kernels."
     if _time_attention_op is None: raise RuntimeError("time_attention needs Triton")
-    return _time_attention_op(qkv, bias, num_frames, num_heads, scale)[0]
+    return _time_attention_op(qkv, num_frames, num_heads, scale)[0]
 
 # %% ../nbs/03_model.ipynb #98d20ef4
 FAST_TRITON = ('time', 'space')   # the groups for which 'fast' runs the Triton kernels on CUDA (see benchmarks/RESULTS.md)
@@ -411,10 +393,9 @@ if _HAS_TRITON:
         for start in range(0, NF, BN): dq = _dq_keys(q, do, lse, di, dq, base, f, N, C, s_t, start, sl, BN, D, IEEE)
         if NF < N: dq = _dq_keys(q, do, lse, di, dq, base, f, N, C, s_t, NF, sl, BR, D, IEEE)
         tl.store(DQKV + b.to(tl.int64) * s_b + h * D + qrows, (dq * scale).to(DQKV.dtype.element_ty), mask=qv[:, None])
-        part = PART + (bh.to(tl.int64) * Fr * TT + f * TT + T0 + tile) * 3 * D
+        part = PART + (bh.to(tl.int64) * Fr * TT + f * TT + T0 + tile) * 2 * D
         tl.store(part + dd, tl.sum(dsc[:, None] * q.to(tl.float32), 0) * scale)     # [CLS] key
         tl.store(part + D + dd, tl.sum(pc[:, None] * do.to(tl.float32), 0))          # [CLS] value
-        tl.store(part + 2 * D + dd, _colsum(dq, qv) * scale)                         # q bias
 
     @triton.jit
     def _dkdv_queries(k, v, dk, dv, base, DOB, LSE, DELTA, bh, f, N, T, s_t, g_t, start, sl, W: tl.constexpr,
@@ -468,10 +449,9 @@ if _HAS_TRITON:
         gb = DQKV + b.to(tl.int64) * s_b + h * D
         ty = DQKV.dtype.element_ty
         tl.store(gb + C + krows, dk.to(ty), mask=kv[:, None]); tl.store(gb + 2 * C + krows, dv.to(ty), mask=kv[:, None])
-        part = PART + (bh.to(tl.int64) * Fr * TT + f * TT + T0 + tile) * 5 * D
+        part = PART + (bh.to(tl.int64) * Fr * TT + f * TT + T0 + tile) * 3 * D
         tl.store(part + dd, dqc + ds0 * kc); tl.store(part + D + dd, ds0 * qc)
         tl.store(part + 2 * D + dd, tl.where(first, p0, 0.) * doc)
-        tl.store(part + 3 * D + dd, _colsum(dk, kv)); tl.store(part + 4 * D + dd, _colsum(dv, kv))   # k, v bias
 
 SPACE_KERNEL = dict(rows=64, cols=64, fwd_warps=4, bwd_warps=4, stages=3)   # query / key tile rows, warps, pipelining
 
@@ -513,9 +493,8 @@ def _space_attention_bwd_impl(qkv, out, lse, grad, num_frames, num_heads, scale)
     BM, BN = SPACE_KERNEL['rows'], SPACE_KERNEL['cols']
     dqkv = torch.empty_like(qkv)
     delta = torch.empty_like(lse)
-    # per-program shares: [CLS] key, value grads + q bias sums; [CLS] query, key, value grads + k, v bias sums
-    part_q = torch.empty(B, num_heads, num_frames * triton.cdiv(N, BM), 3, D, device=qkv.device, dtype=torch.float32)
-    part_kv = torch.empty(B, num_heads, num_frames * triton.cdiv(N, BN), 5, D, device=qkv.device, dtype=torch.float32)
+    part_q = torch.empty(B, num_heads, num_frames * triton.cdiv(N, BM), 2, D, device=qkv.device, dtype=torch.float32)
+    part_kv = torch.empty(B, num_heads, num_frames * triton.cdiv(N, BN), 3, D, device=qkv.device, dtype=torch.float32)
     args = (qkv, out, lse, grad, dqkv, delta)
     strides = (qkv.stride(0), qkv.stride(1), out.stride(0), grad.stride(0), grad.stride(1), T, N, num_frames, num_heads,
                C, scale)
@@ -524,19 +503,17 @@ def _space_attention_bwd_impl(qkv, out, lse, grad, num_frames, num_heads, scale)
         for kernel, over, part in ((_space_attn_bwd_q, 'queries', part_q), (_space_attn_bwd_kv, 'keys', part_kv)):
             _space_launch(kernel, over, B, num_heads, num_frames, N, SPACE_KERNEL['bwd_warps'], *args, part, *strides,
                           parts=True, **common)
-    pq, pkv = part_q.sum(2), part_kv.sum(2)                               # (B, H, 3, D), (B, H, 5, D)
+    pq, pkv = part_q.sum(2), part_kv.sum(2)                               # (B, H, 2, D), (B, H, 3, D)
     dqkv[:, 0] = torch.stack([pkv[:, :, 0], pq[:, :, 0] + pkv[:, :, 1], pq[:, :, 1] + pkv[:, :, 2]], 1).reshape(B, 3 * C)
-    return dqkv, _bias_grad(dqkv, torch.stack([pq[:, :, 2], pkv[:, :, 3], pkv[:, :, 4]], 1).sum(0))
+    return dqkv
 
 _space_attention_op = (_define_attention_op('space', _space_attention_fwd_impl, _space_attention_bwd_impl,
                                             lambda B, T, H: (B * H, T)) if _HAS_TRITON else None)
 
-def space_attention(qkv: torch.Tensor, num_frames: int, num_heads: int, scale: float,
-                    bias: torch.Tensor | None = None) -> torch.Tensor:
-    """Divided *space* attention of the `qkv` projection (B, 1+F·N, 3C) → (B, 1+F·N, C): Triton flash-style kernels.
-    `bias`: as for `time_attention`."""
+def space_attention(qkv: torch.Tensor, num_frames: int, num_heads: int, scale: float) -> torch.Tensor:
+    "Divided *space* attention of the `qkv` projection (B, 1+F·N, 3C) → (B, 1+F·N, C): Triton flash-style kernels."
     if _space_attention_op is None: raise RuntimeError("space_attention needs Triton")
-    return _space_attention_op(qkv, bias, num_frames, num_heads, scale)[0]
+    return _space_attention_op(qkv, num_frames, num_heads, scale)[0]
 
 
 # %% ../nbs/03_model.ipynb #921280a8
@@ -578,11 +555,8 @@ class VarAttention(nn.Module):
                 raise RuntimeError(f"attn_impl='triton' needs Triton, a CUDA input (or TRITON_INTERPRET=1) and a power-of-2 "
                                    f"head_dim >= 16; got {x.device}, head_dim={self.head_dim}, triton={_HAS_TRITON}")
             if impl == 'triton' or (ok and x.is_cuda and group in FAST_TRITON):   # not the interpreter for 'fast'
-                op, b = time_attention if group == 'time' else space_attention, self.qkv.bias
-                # the bias goes into the GEMM detached; its gradient comes from the attention kernels (column sums of
-                # dqkv they have in registers anyway) instead of a separate pass over dqkv
-                qkv = F.linear(x, self.qkv.weight, None if b is None else b.detach())
-                return self.proj_drop(self.proj(op(qkv, num_frames, self.num_heads, self.scale, bias=b)))
+                op = time_attention if group == 'time' else space_attention
+                return self.proj_drop(self.proj(op(self.qkv(x), num_frames, self.num_heads, self.scale)))
         if impl == 'fast':   # without the Triton kernels (CPU, or a group not in FAST_TRITON)
             if num_frames > FUSED_MAX_FRAMES: impl = 'einsum'
             else: impl = 'fused' if torch.compiler.is_compiling() else 'fast-eager'
