@@ -26,6 +26,14 @@ __all__ = ['log', 'ATTN_IMPLS', 'FUSED_MAX_FRAMES', 'TIME_KERNEL', 'FAST_TRITON'
 
 # %% ../nbs/03_model.ipynb #26c11ed8
 ATTN_IMPLS = ('fast', 'fused', 'einsum', 'sdpa', 'triton', 'reference')
+
+def _choice(name, choices):
+    "A property that accepts only one of `choices` (kept in `_name`): a typo fails when set, not deep in a forward."
+    def fset(self, v):
+        if v not in choices: raise ValueError(f"{name} must be one of {choices}, got {v!r}")
+        setattr(self, f'_{name}', v)
+    return property(lambda self: getattr(self, f'_{name}'), fset)
+
 FUSED_MAX_FRAMES = 8   # without Triton/CUDA, 'fast' = 'fused' (compiled) / 'fast-eager' up to this many frames, 'einsum'
                        # above. Measured on an H100: 4 frames, batch 128: fused 533 vs einsum 437 clips/s; 16 frames,
                        # batch 32: einsum 125.4, grouped space + einsum time 119.6, fused 87.9 (the (F, F, d) products
@@ -539,12 +547,7 @@ class VarAttention(nn.Module):
         if self.qkv.bias is not None: self.qkv.bias.zero_()
         self.proj.weight.fill_(1.); self.proj.bias.zero_()
 
-    @property
-    def attn_impl(self): return self._attn_impl
-    @attn_impl.setter
-    def attn_impl(self, v):
-        if v not in ATTN_IMPLS: raise ValueError(f"attn_impl must be one of {ATTN_IMPLS}, got {v!r}")
-        self._attn_impl = v
+    attn_impl = _choice('attn_impl', ATTN_IMPLS)
 
     def forward(self, x, group: str, num_frames: int):
         B, T, C = x.shape
@@ -648,12 +651,7 @@ class SpaceTimeTransformer(nn.Module):
     def attn_impl(self, v):
         for b in self.blocks: b.attn.attn_impl = b.timeattn.attn_impl = v
 
-    @property
-    def residual_dtype(self): return self._residual_dtype
-    @residual_dtype.setter
-    def residual_dtype(self, v):
-        if v not in RESIDUAL_DTYPES: raise ValueError(f"residual_dtype must be one of {RESIDUAL_DTYPES}, got {v!r}")
-        self._residual_dtype = v
+    residual_dtype = _choice('residual_dtype', RESIDUAL_DTYPES)
 
     def forward_features(self, x):
         if x.ndim != 5: raise ValueError(f"video must be (B, F, C, H, W), got shape {tuple(x.shape)}")
