@@ -666,7 +666,7 @@ class SpaceTimeTransformer(nn.Module):
         x = torch.cat([self.cls_token.expand(B, -1, -1) + self.pos_embed[:, :1], x + pos], 1)
         x = self.pos_drop(x)
         if self.residual_dtype == 'autocast' and torch.is_autocast_enabled(x.device.type):
-            x = x.to(torch.get_autocast_dtype(x.device.type))   # the whole residual stream in bf16 (see below)
+            x = x.to(torch.get_autocast_dtype(x.device.type))   # opt-in: bf16 residual stream, other numerics
         for blk in self.blocks:
             if self.grad_checkpointing and self.training and torch.is_grad_enabled():
                 x = checkpoint(blk, x, Fr, use_reentrant=False)
