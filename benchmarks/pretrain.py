@@ -85,6 +85,8 @@ def main(argv=None):
     p.add_argument('--loader-only', action='store_true', help="time the trainer's DataLoader alone (no model step), then stop")
     p.add_argument('--mcq-compare', action='store_true', help='time EgoMCQ again with the open-file cache off')
     p.add_argument('--no-compile', action='store_true'); p.add_argument('--precision', default=None)
+    p.add_argument('--set', action='append', default=[], metavar='KEY=VALUE',
+                   help='more config overrides, e.g. --set arch.args.video_params.residual_dtype=\'"autocast"\'')
     a = p.parse_args(argv)
     import torch
     from egovlp.core import read_config, apply_overrides
@@ -107,6 +109,7 @@ def main(argv=None):
           f'trainer.mixed_precision="{a.precision or ("bf16" if cuda else "no")}"', 'trainer.log_every=10',
           f'trainer.compile={"false" if (a.no_compile or not cuda) else "true"}', 'trainer.save_dir="/tmp/egovlp_bench_run"',
           'trainer.tensorboard=false', 'trainer.max_samples_per_epoch=null']
+    ov += a.set
     if a.tiny: ov += [f'arch.args.video_params.{k}={v}' for k, v in dict(img_size=a.res, patch_size=8, embed_dim=64, depth=2, num_heads=2).items()] \
                   + [f'arch.args.text_params.config={json.dumps(dict(dim=64, n_layers=2, n_heads=2, hidden_dim=128))}']
     cfg = apply_overrides(read_config(Path(__file__).parents[1]/'configs/pt/egoclip.json'), ov)
