@@ -17,6 +17,7 @@ Modes (--modes, comma-separated):
   triton-time 'fast' with the Triton kernels for the time groups only, cuDNN SDPA for the space groups (the fast path
               of the fourth session), bf16, torch.compile
   fast-bf16res 'fast' with residual_dtype='autocast': the residual stream in bf16 too (changes numerics; see 03_model)
+  bf16res-colsum  'fast-bf16res' with the bias gradients as inductor's column sums (egovlp.model.FAST_LINEAR off)
 
 FLOPs are counted once per frame count with torch.utils.flop_counter.FlopCounterMode on the 'meta' device (one forward +
 backward of the reference maths at batch 2, scaled linearly to the batch), so MFU = counted FLOPs / step time / --peak-tflops
@@ -38,13 +39,14 @@ try:
 except ImportError:  # 04_egonce not there yet: a plain symmetric InfoNCE has the same cost
     EgoNCE = egonce_masks = None
 
-MODES = {  # name: (attn_impl, bf16 autocast, torch.compile[, options]); options: fast_triton → egovlp.model.FAST_TRITON,
-           # any other key → video_params
+MODES = {  # name: (attn_impl, bf16 autocast, torch.compile[, options]); options: fast_triton, fast_linear → the
+           # egovlp.model globals FAST_TRITON, FAST_LINEAR; any other key → video_params
     'fast': ('fast', True, True), 'sdpa': ('sdpa', True, True),
     'fast-eager': ('fast', True, False), 'reference': ('reference', False, False),
     'einsum': ('einsum', True, True), 'fused': ('fused', True, True), 'triton': ('triton', True, True),
     'triton-time': ('fast', True, True, dict(fast_triton=('time',))),
-    'fast-bf16res': ('fast', True, True, dict(residual_dtype='autocast'))}
+    'fast-bf16res': ('fast', True, True, dict(residual_dtype='autocast')),
+    'bf16res-colsum': ('fast', True, True, dict(residual_dtype='autocast', fast_linear=False))}
 N_VERBS, N_NOUNS = 118, 582
 
 
@@ -65,13 +67,15 @@ def model_params(a, frames, impl, **video_opts):
 
 @contextlib.contextmanager
 def mode_setup(mode):
-    "(attn_impl, bf16, compile, video_params options) of `mode`, with egovlp.model.FAST_TRITON set for it meanwhile."
+    "(attn_impl, bf16, compile, video_params options) of `mode`, with the egovlp.model globals it names set meanwhile."
     impl, bf16, compile_, *opts = MODES[mode]
     opts = dict(opts[0]) if opts else {}
-    saved = em.FAST_TRITON
-    em.FAST_TRITON = opts.pop('fast_triton', saved)
+    globs = {k.upper(): opts.pop(k) for k in ('fast_triton', 'fast_linear') if k in opts}
+    saved = {k: getattr(em, k) for k in globs}
+    for k, v in globs.items(): setattr(em, k, v)
     try: yield impl, bf16, compile_, opts
-    finally: em.FAST_TRITON = saved
+    finally:
+        for k, v in saved.items(): setattr(em, k, v)
 
 
 def make_batch(a, B, frames, device, gen):

@@ -17,11 +17,11 @@ from timm.layers import DropPath, Mlp, PatchEmbed, trunc_normal_
 log = logging.getLogger(__name__)
 
 # %% auto #0
-__all__ = ['log', 'ATTN_IMPLS', 'FUSED_MAX_FRAMES', 'TIME_KERNEL', 'FAST_TRITON', 'SPACE_KERNEL', 'RESIDUAL_DTYPES',
-           'UNCASED_BERT_VOCAB', 'restricted_pickle', 'triton_attention_ok', 'time_attention', 'space_attention',
-           'VarAttention', 'SpaceTimeBlock', 'SpaceTimeTransformer', 'load_vit_weights', 'vit_state_dict',
-           'build_text_model', 'bundled_vocab_file', 'get_tokenizer', 'tokenize', 'build_video_model', 'sim_matrix',
-           'FrozenInTime', 'tiny_video_params', 'tiny_text_params', 'PickledStub', 'RestrictedUnpickler',
+__all__ = ['log', 'ATTN_IMPLS', 'FUSED_MAX_FRAMES', 'TIME_KERNEL', 'FAST_TRITON', 'SPACE_KERNEL', 'FAST_LINEAR',
+           'RESIDUAL_DTYPES', 'UNCASED_BERT_VOCAB', 'restricted_pickle', 'triton_attention_ok', 'time_attention',
+           'space_attention', 'Linear', 'VarAttention', 'SpaceTimeBlock', 'SpaceTimeTransformer', 'load_vit_weights',
+           'vit_state_dict', 'build_text_model', 'bundled_vocab_file', 'get_tokenizer', 'tokenize', 'build_video_model',
+           'sim_matrix', 'FrozenInTime', 'tiny_video_params', 'tiny_text_params', 'PickledStub', 'RestrictedUnpickler',
            'load_checkpoint_file', 'inflate_temporal_embed', 'load_egovlp_checkpoint']
 
 # %% ../nbs/03_model.ipynb #26c11ed8
@@ -524,6 +524,36 @@ def space_attention(qkv: torch.Tensor, num_frames: int, num_heads: int, scale: f
     return _space_attention_op(qkv, num_frames, num_heads, scale)[0]
 
 
+# %% ../nbs/03_model.ipynb #9775a841
+FAST_LINEAR = True   # 16-bit CUDA `Linear`s compute their bias gradient as a cuBLAS GEMV (see benchmarks/RESULTS.md)
+
+class _LinearGemvBias(torch.autograd.Function):
+    "x Wᵀ + b, whose backward is three matrix products: dx = g W, dW = gᵀ x, db = 1ᵀ g (a GEMV, not a reduction)."
+    @staticmethod
+    def forward(x, weight, bias): return F.linear(x, weight, bias)
+
+    @staticmethod
+    def setup_context(ctx, inputs, output): ctx.save_for_backward(inputs[0], inputs[1])
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, weight = ctx.saved_tensors
+        g = grad.reshape(-1, grad.shape[-1])
+        dx = grad @ weight if ctx.needs_input_grad[0] else None
+        dw = g.t() @ x.reshape(-1, x.shape[-1]) if ctx.needs_input_grad[1] else None
+        db = (g.new_ones(1, g.shape[0]) @ g).view(-1) if ctx.needs_input_grad[2] else None
+        return dx, dw, db
+
+class Linear(nn.Linear):
+    "`nn.Linear` (same parameters and maths) whose bias gradient is a cuBLAS GEMV when it runs in 16 bits on CUDA."
+    def forward(self, x):
+        dt = torch.get_autocast_dtype('cuda') if torch.is_autocast_enabled('cuda') else x.dtype
+        if not (FAST_LINEAR and x.is_cuda and self.bias is not None and dt in (torch.float16, torch.bfloat16)
+                and torch.is_grad_enabled()):
+            return F.linear(x, self.weight, self.bias)
+        with torch.autocast('cuda', enabled=False):   # cast as autocast would, then the three GEMMs in that dtype
+            return _LinearGemvBias.apply(x.to(dt), self.weight.to(dt), self.bias.to(dt))
+
 # %% ../nbs/03_model.ipynb #921280a8
 class VarAttention(nn.Module):
     "Multi-head attention of a [CLS] + frame-major patch sequence; each patch sees [CLS] + its time or space group."
@@ -533,8 +563,8 @@ class VarAttention(nn.Module):
         if dim % num_heads: raise ValueError(f"dim={dim} is not divisible by num_heads={num_heads}")
         self.num_heads, self.head_dim = num_heads, dim // num_heads
         self.scale = qk_scale or self.head_dim ** -0.5
-        self.qkv = nn.Linear(dim, dim * 3, bias=qkv_bias)
-        self.proj = nn.Linear(dim, dim)
+        self.qkv = Linear(dim, dim * 3, bias=qkv_bias)
+        self.proj = Linear(dim, dim)
         self.attn_drop = attn_drop  # accepted like the original, which never applies it
         self.proj_drop = nn.Dropout(proj_drop)
         self.attn_impl = attn_impl
@@ -586,6 +616,7 @@ class SpaceTimeBlock(nn.Module):
         self.drop_path = DropPath(drop_path) if drop_path > 0. else nn.Identity()
         self.norm2 = norm_layer(dim)
         self.mlp = Mlp(in_features=dim, hidden_features=int(dim * mlp_ratio), act_layer=act_layer, drop=drop)
+        self.mlp.fc1, self.mlp.fc2 = Linear(dim, self.mlp.fc1.out_features), Linear(self.mlp.fc1.out_features, dim)
         self.norm3 = norm_layer(dim)
 
     def forward(self, x, num_frames: int):
