@@ -17,7 +17,8 @@ Modes (--modes, comma-separated):
   triton-time 'fast' with the Triton kernels for the time groups only, cuDNN SDPA for the space groups (the fast path
               of the fourth session), bf16, torch.compile
   fast-bf16res 'fast' with residual_dtype='autocast': the residual stream in bf16 too (changes numerics; see 03_model)
-  bf16res-colsum  'fast-bf16res' with the bias gradients as inductor's column sums (egovlp.model.FAST_LINEAR off)
+  bf16res-gemv    'fast-bf16res' with fc1's bias + GELU backward as inductor's kernel + a GEMV (FAST_GELU off)
+  bf16res-colsum  'fast-bf16res' with all bias gradients as inductor's column sums (FAST_LINEAR, FAST_GELU off)
 
 FLOPs are counted once per frame count with torch.utils.flop_counter.FlopCounterMode on the 'meta' device (one forward +
 backward of the reference maths at batch 2, scaled linearly to the batch), so MFU = counted FLOPs / step time / --peak-tflops
@@ -39,14 +40,15 @@ try:
 except ImportError:  # 04_egonce not there yet: a plain symmetric InfoNCE has the same cost
     EgoNCE = egonce_masks = None
 
-MODES = {  # name: (attn_impl, bf16 autocast, torch.compile[, options]); options: fast_triton, fast_linear → the
-           # egovlp.model globals FAST_TRITON, FAST_LINEAR; any other key → video_params
+MODES = {  # name: (attn_impl, bf16 autocast, torch.compile[, options]); options: fast_triton, fast_linear, fast_gelu →
+           # the egovlp.model globals FAST_TRITON, FAST_LINEAR, FAST_GELU; any other key → video_params
     'fast': ('fast', True, True), 'sdpa': ('sdpa', True, True),
     'fast-eager': ('fast', True, False), 'reference': ('reference', False, False),
     'einsum': ('einsum', True, True), 'fused': ('fused', True, True), 'triton': ('triton', True, True),
     'triton-time': ('fast', True, True, dict(fast_triton=('time',))),
     'fast-bf16res': ('fast', True, True, dict(residual_dtype='autocast')),
-    'bf16res-colsum': ('fast', True, True, dict(residual_dtype='autocast', fast_linear=False))}
+    'bf16res-gemv': ('fast', True, True, dict(residual_dtype='autocast', fast_gelu=False)),
+    'bf16res-colsum': ('fast', True, True, dict(residual_dtype='autocast', fast_linear=False, fast_gelu=False))}
 N_VERBS, N_NOUNS = 118, 582
 
 
@@ -70,7 +72,7 @@ def mode_setup(mode):
     "(attn_impl, bf16, compile, video_params options) of `mode`, with the egovlp.model globals it names set meanwhile."
     impl, bf16, compile_, *opts = MODES[mode]
     opts = dict(opts[0]) if opts else {}
-    globs = {k.upper(): opts.pop(k) for k in ('fast_triton', 'fast_linear') if k in opts}
+    globs = {k.upper(): opts.pop(k) for k in ('fast_triton', 'fast_linear', 'fast_gelu') if k in opts}
     saved = {k: getattr(em, k) for k in globs}
     for k, v in globs.items(): setattr(em, k, v)
     try: yield impl, bf16, compile_, opts

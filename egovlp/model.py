@@ -17,12 +17,13 @@ from timm.layers import DropPath, Mlp, PatchEmbed, trunc_normal_
 log = logging.getLogger(__name__)
 
 # %% auto #0
-__all__ = ['log', 'ATTN_IMPLS', 'FUSED_MAX_FRAMES', 'TIME_KERNEL', 'FAST_TRITON', 'SPACE_KERNEL', 'FAST_LINEAR',
-           'RESIDUAL_DTYPES', 'UNCASED_BERT_VOCAB', 'restricted_pickle', 'triton_attention_ok', 'time_attention',
-           'space_attention', 'Linear', 'VarAttention', 'SpaceTimeBlock', 'SpaceTimeTransformer', 'load_vit_weights',
-           'vit_state_dict', 'build_text_model', 'bundled_vocab_file', 'get_tokenizer', 'tokenize', 'build_video_model',
-           'sim_matrix', 'FrozenInTime', 'tiny_video_params', 'tiny_text_params', 'PickledStub', 'RestrictedUnpickler',
-           'load_checkpoint_file', 'inflate_temporal_embed', 'load_egovlp_checkpoint']
+__all__ = ['log', 'ATTN_IMPLS', 'FUSED_MAX_FRAMES', 'TIME_KERNEL', 'FAST_TRITON', 'SPACE_KERNEL', 'FAST_LINEAR', 'FAST_GELU',
+           'GELU_KERNEL', 'bias_gelu_backward', 'RESIDUAL_DTYPES', 'UNCASED_BERT_VOCAB', 'restricted_pickle',
+           'triton_attention_ok', 'time_attention', 'space_attention', 'Linear', 'FusedMlp', 'VarAttention',
+           'SpaceTimeBlock', 'SpaceTimeTransformer', 'load_vit_weights', 'vit_state_dict', 'build_text_model',
+           'bundled_vocab_file', 'get_tokenizer', 'tokenize', 'build_video_model', 'sim_matrix', 'FrozenInTime',
+           'tiny_video_params', 'tiny_text_params', 'PickledStub', 'RestrictedUnpickler', 'load_checkpoint_file',
+           'inflate_temporal_embed', 'load_egovlp_checkpoint']
 
 # %% ../nbs/03_model.ipynb #26c11ed8
 ATTN_IMPLS = ('fast', 'fused', 'einsum', 'sdpa', 'triton', 'reference')
@@ -554,6 +555,76 @@ class Linear(nn.Linear):
         with torch.autocast('cuda', enabled=False):   # cast as autocast would, then the three GEMMs in that dtype
             return _LinearGemvBias.apply(x.to(dt), self.weight.to(dt), self.bias.to(dt))
 
+# %% ../nbs/03_model.ipynb #40920f08
+FAST_GELU = True     # 16-bit CUDA `FusedMlp`: bias + GELU backward and fc1's bias gradient in one Triton kernel
+GELU_KERNEL = dict(rows=32, cols=64, warps=2)   # tile rows × columns, warps (H100 sweep in benchmarks/RESULTS.md)
+
+if _HAS_TRITON:
+    @triton.jit
+    def _bias_gelu_bwd(DG, H, BIAS, DH, PART, M, N, NB, BM: tl.constexpr, BN: tl.constexpr):
+        "dh = dg · GELU'(h + b) on a BM × BN tile (exact erf GELU, fp32 maths); the tile's column sums of dh → PART."
+        pid = tl.program_id(0); pm = pid // NB; pn = pid % NB            # neighbouring programs: neighbouring columns
+        r = pm * BM + tl.arange(0, BM); c = pn * BN + tl.arange(0, BN)
+        mask = (r < M)[:, None] & (c < N)[None, :]
+        off = r.to(tl.int64)[:, None] * N + c[None, :]
+        u = tl.load(H + off, mask=mask, other=0.).to(tl.float32) + tl.load(BIAS + c, mask=c < N, other=0.).to(tl.float32)[None, :]
+        cdf = 0.5 * (1. + tl.math.erf(u * 0.7071067811865476))
+        pdf = tl.exp(-0.5 * u * u) * 0.3989422804014327                 # 1/sqrt(2π)
+        dh = (tl.load(DG + off, mask=mask, other=0.).to(tl.float32) * (cdf + u * pdf)).to(DH.dtype.element_ty)
+        tl.store(DH + off, dh, mask=mask)
+        tl.store(PART + pm.to(tl.int64) * N + c, tl.sum(dh.to(tl.float32), 0), mask=c < N)   # masked rows add 0
+
+def _bias_gelu_backward_impl(grad, h, bias):
+    grad, h = grad.contiguous(), h.contiguous()
+    N = h.shape[-1]; M = h.numel() // N
+    BM, BN = GELU_KERNEL['rows'], GELU_KERNEL['cols']
+    dh = torch.empty_like(h)
+    part = torch.empty(triton.cdiv(M, BM), N, device=h.device, dtype=torch.float32)
+    nb = triton.cdiv(N, BN)
+    with _on_device(h):
+        _bias_gelu_bwd[(triton.cdiv(M, BM) * nb,)](grad, h, bias, dh, part, M, N, nb, BM=BM, BN=BN,
+                                                    num_warps=GELU_KERNEL['warps'])
+    return dh, part.sum(0).to(bias.dtype)
+
+def _define_bias_gelu_backward():
+    if hasattr(torch.ops.egovlp, 'bias_gelu_backward'): return torch.ops.egovlp.bias_gelu_backward   # (notebook + module)
+    @torch.library.custom_op('egovlp::bias_gelu_backward', mutates_args=())
+    def op(grad: torch.Tensor, h: torch.Tensor, bias: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        return _bias_gelu_backward_impl(grad, h, bias)
+    @op.register_fake
+    def _(grad, h, bias): return torch.empty_like(h), torch.empty_like(bias)
+    return op
+
+bias_gelu_backward = _define_bias_gelu_backward() if _HAS_TRITON else None
+
+class _BiasGelu(torch.autograd.Function):
+    "GELU(h + b), exact erf, in h's dtype; backward: `bias_gelu_backward` (dh and db from one kernel)."
+    @staticmethod
+    def forward(h, bias): return F.gelu(h.float() + bias.float()).to(h.dtype)
+
+    @staticmethod
+    def setup_context(ctx, inputs, output): ctx.save_for_backward(*inputs)
+
+    @staticmethod
+    def backward(ctx, grad):
+        h, bias = ctx.saved_tensors
+        return bias_gelu_backward(grad, h, bias)
+
+class FusedMlp(Mlp):
+    "timm's `Mlp` (same parameters); in 16 bits on CUDA, fc1's bias + GELU run as `_BiasGelu` (one backward kernel)."
+    def forward(self, x):
+        dt = torch.get_autocast_dtype('cuda') if torch.is_autocast_enabled('cuda') else x.dtype
+        if not (FAST_GELU and _HAS_TRITON and x.is_cuda and dt in (torch.float16, torch.bfloat16) and torch.is_grad_enabled()
+                and type(self.act) is nn.GELU and self.act.approximate == 'none' and self.fc1.bias is not None):
+            return super().forward(x)
+        return self.fused_forward(x, dt)
+
+    def fused_forward(self, x, dt):
+        "fc1 without its bias in `dt`, then `_BiasGelu`, then the rest of timm's forward."
+        with torch.autocast(x.device.type, enabled=False):
+            g = _BiasGelu.apply(F.linear(x.to(dt), self.fc1.weight.to(dt)), self.fc1.bias)
+        return self.drop2(self.fc2(self.norm(self.drop1(g))))
+
 # %% ../nbs/03_model.ipynb #921280a8
 class VarAttention(nn.Module):
     "Multi-head attention of a [CLS] + frame-major patch sequence; each patch sees [CLS] + its time or space group."
@@ -615,8 +686,8 @@ class SpaceTimeBlock(nn.Module):
                                      attn_impl=attn_impl)
         self.drop_path = DropPath(drop_path) if drop_path > 0. else nn.Identity()
         self.norm2 = norm_layer(dim)
-        self.mlp = Mlp(in_features=dim, hidden_features=int(dim * mlp_ratio), act_layer=act_layer, drop=drop)
-        self.mlp.fc1, self.mlp.fc2 = Linear(dim, self.mlp.fc1.out_features), Linear(self.mlp.fc1.out_features, dim)
+        self.mlp = FusedMlp(in_features=dim, hidden_features=int(dim * mlp_ratio), act_layer=act_layer, drop=drop)
+        self.mlp.fc2 = Linear(self.mlp.fc2.in_features, dim)
         self.norm3 = norm_layer(dim)
 
     def forward(self, x, num_frames: int):
