@@ -7,7 +7,8 @@ module is missing), backward, fused AdamW (lr 3e-5, eps 1e-6, no weight decay). 
 configs with random weights (nothing is downloaded); inputs are random uint8 video and random token ids.
 
 Modes (--modes, comma-separated):
-  fast        attn_impl='fast' (SDPA space attention, Triton time attention on CUDA), bf16 autocast, torch.compile
+  fast        attn_impl='fast' (Triton time and space attention on CUDA; bias gradients by GEMV / the fused GELU
+              backward: egovlp.model.Linear, FusedMlp), bf16 autocast, torch.compile
   sdpa        attn_impl='sdpa' (SDPA for time attention too, chunked under the CUDA grid limit), bf16, torch.compile
   fast-eager  attn_impl='fast', bf16 autocast, no compile
   reference   attn_impl='reference' (the original's explicit attention), fp32, no compile
