@@ -528,6 +528,12 @@ def space_attention(qkv: torch.Tensor, num_frames: int, num_heads: int, scale: f
 # %% ../nbs/03_model.ipynb #9775a841
 FAST_LINEAR = True   # 16-bit CUDA `Linear`s compute their bias gradient as a cuBLAS GEMV (see benchmarks/RESULTS.md)
 
+def _fast_16bit_dtype(x):
+    "The 16-bit dtype a CUDA layer computes `x` in while gradients are on (autocast's, else x's own); else None."
+    if not (x.is_cuda and torch.is_grad_enabled()): return None
+    dt = torch.get_autocast_dtype('cuda') if torch.is_autocast_enabled('cuda') else x.dtype
+    return dt if dt in (torch.float16, torch.bfloat16) else None
+
 class _LinearGemvBias(torch.autograd.Function):
     "x Wᵀ + b, whose backward is three matrix products: dx = g W, dW = gᵀ x, db = 1ᵀ g (a GEMV, not a reduction)."
     @staticmethod
@@ -548,10 +554,8 @@ class _LinearGemvBias(torch.autograd.Function):
 class Linear(nn.Linear):
     "`nn.Linear` (same parameters and maths) whose bias gradient is a cuBLAS GEMV when it runs in 16 bits on CUDA."
     def forward(self, x):
-        dt = torch.get_autocast_dtype('cuda') if torch.is_autocast_enabled('cuda') else x.dtype
-        if not (FAST_LINEAR and x.is_cuda and self.bias is not None and dt in (torch.float16, torch.bfloat16)
-                and torch.is_grad_enabled()):
-            return F.linear(x, self.weight, self.bias)
+        dt = _fast_16bit_dtype(x)
+        if not (FAST_LINEAR and dt and self.bias is not None): return F.linear(x, self.weight, self.bias)
         with torch.autocast('cuda', enabled=False):   # cast as autocast would, then the three GEMMs in that dtype
             return _LinearGemvBias.apply(x.to(dt), self.weight.to(dt), self.bias.to(dt))
 
@@ -613,9 +617,9 @@ class _BiasGelu(torch.autograd.Function):
 class FusedMlp(Mlp):
     "timm's `Mlp` (same parameters); in 16 bits on CUDA, fc1's bias + GELU run as `_BiasGelu` (one backward kernel)."
     def forward(self, x):
-        dt = torch.get_autocast_dtype('cuda') if torch.is_autocast_enabled('cuda') else x.dtype
-        if not (FAST_GELU and _HAS_TRITON and x.is_cuda and dt in (torch.float16, torch.bfloat16) and torch.is_grad_enabled()
-                and type(self.act) is nn.GELU and self.act.approximate == 'none' and self.fc1.bias is not None):
+        dt = _fast_16bit_dtype(x)
+        if not (FAST_GELU and _HAS_TRITON and dt and type(self.act) is nn.GELU and self.act.approximate == 'none'
+                and self.fc1.bias is not None):
             return super().forward(x)
         return self.fused_forward(x, dt)
 
