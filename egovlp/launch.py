@@ -12,14 +12,17 @@ import torch
 from .core import read_config, apply_overrides, cfg_get, get_logger, seed_everything
 
 # %% auto #0
-__all__ = ['resolve_mini', 'loader_args', 'build_model', 'build_tokenizer', 'build_loss', 'build_egoclip', 'build_egomcq',
-           'build_trainer', 'parse_args', 'load_config', 'pretrain', 'pretrain_cli', 'eval_egomcq_cli']
+__all__ = ['REPO_CONFIGS', 'resolve_mini', 'loader_args', 'mini_pretrained', 'build_model', 'build_tokenizer', 'build_loss',
+           'build_egoclip', 'build_egomcq', 'build_trainer', 'parse_args', 'load_config', 'pretrain', 'pretrain_cli',
+           'eval_egomcq_cli']
 
 # %% ../nbs/08_launch.ipynb #bcff13e2
 def resolve_mini(cfg: dict) -> dict:
-    "Replace `{mini}` in every string of the config by the mini-EgoClip root (generated if needed, `cfg['mini']` args)."
+    """Replace `{mini}` in every string of the config by the mini-EgoClip root (generated if needed, `cfg['mini']` args),
+    and `{mini_pretrained}` by the mini-EgoClip model's `model_best.pth` (`mini_pretrained()`: trained once if absent)."""
     s = json.dumps(cfg)
-    if '{mini}' not in s: return cfg
+    if '{mini_pretrained}' in s: s = s.replace('{mini_pretrained}', str(mini_pretrained()))
+    if '{mini}' not in s: return json.loads(s)
     from egovlp.mini import make_mini_egoclip
     root = make_mini_egoclip(**cfg.get('mini', {}))
     return json.loads(s.replace('{mini}', str(root)))
@@ -29,6 +32,27 @@ def loader_args(cfg: dict, i: int = 0) -> dict:
     dl = cfg.get('data_loader', {})
     dl = dl[i] if isinstance(dl, list) else dl
     return dl.get('args', {})
+
+# %% ../nbs/08_launch.ipynb #e73a3013
+REPO_CONFIGS = Path(__file__).resolve().parents[1]/'configs' if '__file__' in globals() else Path('../configs').resolve()
+"The repository's `configs/` folder (an editable install or a checkout)."
+
+def mini_pretrained(local='results/mini/model_best.pth') -> Path:
+    "The mini-EgoClip model of `python scripts/pretrain.py`: `local` if it exists, else trained once into the cache."
+    if Path(local).exists(): return Path(local).resolve()
+    import fcntl
+    from egovlp.core import cache_dir
+    out = cache_dir('mini_pretrained_v1'); best = out/'model_best.pth'
+    out.mkdir(parents=True, exist_ok=True)
+    with open(out/'.lock', 'w') as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)          # one training; the other callers wait here and then reuse it
+        if not best.exists():
+            get_logger('egovlp.launch').info(f"no mini-EgoClip model yet: pretraining one into {out} (a few minutes, once)")
+            cfg = apply_overrides(read_config(REPO_CONFIGS/'mini'/'egoclip.json'),
+                                  [f'trainer.save_dir="{out}"', 'trainer.progress=false'])
+            pretrain(resolve_mini(cfg))
+            if not best.exists(): raise RuntimeError(f"mini-EgoClip pretraining in {out} wrote no model_best.pth")
+    return best
 
 # %% ../nbs/08_launch.ipynb #872213ac
 def build_model(cfg: dict):

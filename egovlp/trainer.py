@@ -154,7 +154,9 @@ def _lr_lambda(cfg: TrainConfig, steps_per_epoch: int):
 
 class Trainer:
     "Fit a model on a `Task` with accelerate; evaluate, checkpoint and resume."
-    def __init__(self, model: nn.Module, task: Task, config: TrainConfig | None = None, accelerator: Accelerator | None = None):
+    def __init__(self, model: nn.Module, task: Task, config: TrainConfig | None = None, accelerator: Accelerator | None = None,
+                 train: bool = True):
+        "`train=False`: evaluation only (no training data, loader or optimiser is built; `fit` refuses)."
         self.cfg = cfg = config or TrainConfig()
         self.task, self.save_dir = task, Path(cfg.save_dir)
         if cfg.compile:
@@ -169,6 +171,13 @@ class Trainer:
         self.log = get_logger('egovlp.trainer', log_file=self.save_dir/'log'/'info.log' if self.acc.is_main_process else None,
                               main_process=self.acc.is_main_process)
         seed_everything(cfg.seed)
+        self.train_mode = train
+        self.state = dict(epoch=0, step_in_epoch=0, global_step=0, best=None, best_epoch=None, history=[])
+        self.losses = []    # (global_step, loss) of this process's run, for tests and plots
+        if not train:
+            self.dataset = self.loader = self.opt = self.sched = None; self.steps_per_epoch = 0
+            self.model = self.acc.prepare(model)
+            return
         self.dataset = EpochDataset(task.train_dataset())
         self.sampler = EpochSampler(len(self.dataset), shuffle=True, seed=cfg.seed)
         nw = cfg.num_workers
@@ -187,8 +196,6 @@ class Trainer:
         if cfg.max_steps_per_epoch: self.steps_per_epoch = min(self.steps_per_epoch, cfg.max_steps_per_epoch)
         self.sched = torch.optim.lr_scheduler.LambdaLR(self.opt, _lr_lambda(cfg, self.steps_per_epoch))
         self.acc.register_for_checkpointing(self.sched)
-        self.state = dict(epoch=0, step_in_epoch=0, global_step=0, best=None, best_epoch=None, history=[])
-        self.losses = []    # (global_step, loss) of this process's run, for tests and plots
         if cfg.tensorboard: self.acc.init_trackers('tb', config={k: v for k, v in asdict(cfg).items()
                                                                   if isinstance(v, (int, float, str, bool))})
 
@@ -259,6 +266,7 @@ class Trainer:
     def fit(self, resume=None, stop_after_steps: int | None = None) -> dict:
         "Train for `cfg.epochs`; `resume` = checkpoint dir; `stop_after_steps` simulates an interruption (tests)."
         cfg, acc = self.cfg, self.acc
+        if not self.train_mode: raise RuntimeError("this Trainer was built with train=False (evaluation only): fit() needs train=True")
         if resume: self.load_checkpoint(resume)
         if cfg.init_val and self.state['global_step'] == 0: self.state['init_metrics'] = self.evaluate()
         self.model.train()
