@@ -606,6 +606,10 @@ def extract_cli(argv=None) -> dict:
     if args.resume: cfg['arch']['args']['load_checkpoint'] = args.resume
     cfg = resolve_mini_nlq(cfg)
     o = episodic_options(cfg, args.split, args.subsample, args.save_feats, args.bs)
+    files = SPLIT_FILES[o['task']]
+    for sp in (files if o['split'] == 'all' else o['split']):     # before building the model: fail fast on a wrong path
+        if sp in files and not (Path(o['meta_dir'])/files[sp]).is_file():
+            raise FileNotFoundError(f"{args.config}: split {sp!r} needs {Path(o['meta_dir'])/files[sp]} (data_loader.args.meta_dir)")
     from accelerate import Accelerator
     acc = Accelerator(mixed_precision=cfg_get(cfg, 'trainer.mixed_precision', 'no'))
     model = build_model(cfg).to(acc.device).eval()
