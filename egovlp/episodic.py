@@ -507,7 +507,8 @@ def save_text_features(feats: dict, out_dir) -> dict:
     """Write the text features in the layouts their consumers key them by, `key` = `f"{annotation_uid}_{query_idx}"`:
     `text_vslnet.pt` {key: {'input_ids': (L, D) token features, 'attention_mask': (1, L)}} (the record VSLNet's EgoVLP
     adaptation stores per query), `text_cone.pt` {key: {'token_features': (L, D), 'cls_features': (D,)}} float32
-    (the arrays of each npz value of CONE's text LMDB), and `sentence.npy` {query text: (1, D)} as the original's test_nlq.py."""
+    (the arrays of each npz value of CONE's text LMDB), and `sentence.npy` {query text: (1, D)} as the original's test_nlq.py.
+    Keep `out_dir` apart from the video features' folder: VSLNet reads every `*.pt` there as a clip."""
     out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
     vsl = {k: dict(input_ids=v['token'], attention_mask=v['attention_mask']) for k, v in feats.items()}
     cone = {k: dict(token_features=v['token'], cls_features=v['sentence'][0].clone()) for k, v in feats.items()}
@@ -575,7 +576,8 @@ def run_episodic(o: dict, model, tokenizer, acc, progress: bool = True, verbose:
         for u, why in res['failed'].items(): say(f"  failed {u}: {why}")
     if o['subsample'] in ('text', 'both') and ann['queries']:
         tf = text_features(model, tokenizer, ann['queries'], keep_special=o['keep_special'], device=acc.device)
-        if acc.is_main_process: paths = save_text_features(tf, out); say(f"text features: {len(tf)} queries → {', '.join(p.name for p in paths.values())}")
+        if acc.is_main_process:       # a sub-folder: VSLNet globs <folder>/*.pt as video features
+            paths = save_text_features(tf, out/'text'); say(f"text features: {len(tf)} queries → {out}/text/{{{','.join(p.name for p in paths.values())}}}")
         res['text'] = tf
         if o['subsample'] == 'both' and o['feature'] == 'proj':
             load = (lambda p: torch.load(p, weights_only=True)) if fmt == 'pt' else (lambda p: torch.from_numpy(np.load(p)))
