@@ -22,8 +22,8 @@ log = logging.getLogger(__name__)
 
 # %% auto #0
 __all__ = ['log', 'ATTN_IMPLS', 'RESIDUAL_DTYPES', 'FAST_OPTIONS', 'UNCASED_BERT_VOCAB', 'restricted_pickle', 'VarAttention',
-           'SpaceTimeBlock', 'SpaceTimeTransformer', 'load_vit_weights', 'vit_state_dict', 'build_text_model',
-           'bundled_vocab_file', 'get_tokenizer', 'tokenize', 'build_video_model', 'fast_options', 'sim_matrix',
+           'SpaceTimeBlock', 'SpaceTimeTransformer', 'fast_options', 'load_vit_weights', 'vit_state_dict',
+           'build_text_model', 'bundled_vocab_file', 'get_tokenizer', 'tokenize', 'build_video_model', 'sim_matrix',
            'FrozenInTime', 'tiny_video_params', 'tiny_text_params', 'PickledStub', 'RestrictedUnpickler',
            'load_checkpoint_file', 'inflate_temporal_embed', 'load_egovlp_checkpoint']
 
@@ -261,6 +261,20 @@ class SpaceTimeTransformer(nn.Module):
 
     def forward(self, x): return self.head(self.forward_features(x))
 
+@contextlib.contextmanager
+def fast_options(model, **options):
+    "Set run-time options (`SpaceTimeTransformer.options` keys) of `model` (or its `video_model`) inside a `with` block."
+    vm = getattr(model, 'video_model', model)
+    if unknown := set(options) - set(vm.options):
+        raise ValueError(f"unknown option(s) {sorted(unknown)}; options are {sorted(vm.options)}")
+    saved = {k: getattr(vm, k) for k in options}
+    try:
+        for k, v in options.items(): setattr(vm, k, v)
+        yield model
+    finally:
+        for k, v in saved.items(): setattr(vm, k, v)
+
+
 # %% ../nbs/03_model.ipynb #b470f98f
 _VIT_ONLY_OURS = ('temporal_embed', '.timeattn.', '.norm3.')
 
@@ -364,19 +378,6 @@ def build_video_model(video_params: dict, load_weights: bool = True) -> SpaceTim
         load_vit_weights(model, vit_state_dict(video_params.get('vit_checkpoint'),
                                                video_params.get('vit_model', 'vit_base_patch16_224.orig_in21k_ft_in1k')), str(src))
     return model
-
-@contextlib.contextmanager
-def fast_options(model, **options):
-    "Set run-time options (`SpaceTimeTransformer.options` keys) of `model` (or its `video_model`) inside a `with` block."
-    vm = getattr(model, 'video_model', model)
-    if unknown := set(options) - set(vm.options):
-        raise ValueError(f"unknown option(s) {sorted(unknown)}; options are {sorted(vm.options)}")
-    saved = {k: getattr(vm, k) for k in options}
-    try:
-        for k, v in options.items(): setattr(vm, k, v)
-        yield model
-    finally:
-        for k, v in saved.items(): setattr(vm, k, v)
 
 def sim_matrix(a, b, eps=1e-8):
     "Cosine similarity matrix: rows = `a`, columns = `b`; each vector divided by max(‖·‖, eps)."
