@@ -10,7 +10,7 @@ checkout's `egovlp` is the one imported), the way `nbdev_test` runs it: cells fl
 notebook is cleaned with `nbdev_clean`, and its outputs are checked: the run fails if any output shows an absolute path
 of this machine (the checkout, the home directory, /work/, /root/, /tmp/) or a progress bar.
 """
-import argparse, json, os, re, subprocess, sys, shutil
+import argparse, json, os, re, subprocess, sys, shutil, time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -76,10 +76,14 @@ def execute(path, skip_flags):
             return True
         return False
     sh = CaptureShell(path, mpl_format='png')
-    cwd = os.getcwd()
+    cwd, t = os.getcwd(), [time.time()]
+    def slow_cells(cell):   # a line for each cell that took a while, so a long run shows where it is
+        dt = time.time() - t[0]
+        if dt > 20: print(f"  {path.name}: cell {nb.cells.index(cell)} took {dt:.0f} s", file=sys.stderr, flush=True)
+    def start(cell): t[0] = time.time(); return skip(cell)
     try:
         os.chdir(path.parent)
-        sh.run_all(nb, exc_stop=True, preproc=skip)
+        sh.run_all(nb, exc_stop=True, preproc=start, postproc=slow_cells)
     finally: os.chdir(cwd)
     if sh.exc: raise RuntimeError(f"{path.name}: {sh.prettytb(fname=path)}")
     write_nb(nb, path)
