@@ -89,7 +89,8 @@ def main(argv=None):
     p.add_argument('--mcq-compare', action='store_true', help='time EgoMCQ again with the open-file cache off')
     p.add_argument('--no-compile', action='store_true'); p.add_argument('--precision', default=None)
     p.add_argument('--set', action='append', default=[], metavar='KEY=VALUE',
-                   help='more config overrides, e.g. --set arch.args.video_params.residual_dtype=\'"autocast"\'')
+                   help='more config overrides, e.g. --set arch.args.video_params.residual_dtype=\'"autocast"\' or the '
+                        'fast-path options --set arch.args.video_params.fast_gelu=false (see 03a_fast_attention)')
     a = p.parse_args(argv)
     import torch
     from egovlp.core import read_config, apply_overrides
@@ -123,6 +124,7 @@ def main(argv=None):
                   + [f'arch.args.text_params.config={json.dumps(dict(dim=64, n_layers=2, n_heads=2, hidden_dim=128))}']
     cfg = apply_overrides(read_config(Path(__file__).parents[1]/'configs/pt/egoclip.json'), ov)
     tr = build_trainer(cfg)
+    say(f"video options: {tr.unwrap().video_model.options}")
     say(f"model {sum(p.numel() for p in tr.unwrap().parameters())/1e6:.0f}M params, {len(tr.dataset)} clips, "
           f"batch {a.batch}, {workers} workers, {os.cpu_count()} cores, device {tr.device}")
     if a.loader_only:   # the trainer's own DataLoader (same dataset, workers, collation, pinning), no model step
