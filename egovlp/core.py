@@ -63,7 +63,7 @@ def apply_overrides(cfg: dict, overrides=()) -> dict:
         cfg_set(cfg, k.strip(), _parse_value(v.strip()))
     return cfg
 
-# %% ../nbs/00_core.ipynb #3d9dfcee
+# %% ../nbs/00_core.ipynb #e3e43cab
 class ConfigError(ValueError):
     "A config key or value is wrong; the message names the key, where it came from and what was expected."
 
@@ -99,7 +99,7 @@ class Field:
         "Why `value` is not allowed, or None."
         if self.types:
             ok = any(isinstance(value, _TYPES[t]) and not (t in ('int', 'num') and isinstance(value, bool)) for t in self.types)
-            if not ok and 'num' in self.types and isinstance(value, str):
+            if not ok and ('num' in self.types or 'int' in self.types) and isinstance(value, str):
                 return f"expected {self.expected()}, got the string {value!r}"
             if not ok: return f"expected {self.expected()}, got {value!r} ({type(value).__name__})"
         if value is None: return None
