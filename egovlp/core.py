@@ -63,7 +63,7 @@ def apply_overrides(cfg: dict, overrides=()) -> dict:
         cfg_set(cfg, k.strip(), _parse_value(v.strip()))
     return cfg
 
-# %% ../nbs/00_core.ipynb #e3e43cab
+# %% ../nbs/00_core.ipynb #10728cc1
 class ConfigError(ValueError):
     "A config key or value is wrong; the message names the key, where it came from and what was expected."
 
