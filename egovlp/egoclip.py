@@ -33,7 +33,7 @@ log = logging.getLogger('egovlp.egoclip')
 class EgoClipFormatError(ValueError):
     "A malformed EgoClip/EgoMCQ annotation; the message names the file, the line (or question) and what was expected."
 
-# %% ../nbs/02_egoclip.ipynb #facb078b
+# %% ../nbs/02_egoclip.ipynb #42340086
 _ALLOWED = np.zeros(256, bool); _ALLOWED[[ord(c) for c in '0123456789,[] \t\n']] = True
 _DIGIT = np.zeros(256, bool); _DIGIT[48:58] = True
 
@@ -113,7 +113,7 @@ def _numeric_bad(df, bad):
         df[c] = num.astype('float32' if c in _FLOAT_COLS else 'float64')
     return df
 
-# %% ../nbs/02_egoclip.ipynb #3e6e8e2a
+# %% ../nbs/02_egoclip.ipynb #3c4e5166
 @dataclass(repr=False)
 class EgoClipMeta:
     "EgoClip metadata as compact arrays: scalar columns in `df`, captions in one utf-8 buffer, tags in CSR form."
@@ -242,7 +242,7 @@ def chunk_addresses(frame_idx, fps: float, chunk_sec: float | None) -> list[tupl
         else: out.append((k, [local]))
     return out
 
-# %% ../nbs/02_egoclip.ipynb #fb3550dc
+# %% ../nbs/02_egoclip.ipynb #22e4acea
 FPS_TOLERANCE = 1e-3     # relative: an explicit fps differing more from the file's is a mismatch
 END_TOLERANCE = 1        # frames: a clip may end this many frames past a file's last one (time rounding) and is clamped
 
@@ -385,7 +385,7 @@ class EgoClip(Dataset):
         return (f"EgoClip({len(self):,} clips, num_frames={self.num_frames}, size={self.size}, split={self.split!r}, "
                 f"sample={self.sample!r}, neg_param={self.neg_param}, {self.reader})")
 
-# %% ../nbs/02_egoclip.ipynb #d952f059
+# %% ../nbs/02_egoclip.ipynb #45851104
 @dataclass
 class MCQQuestions:
     "EgoMCQ questions as arrays: `choice_clip[q, c]` is a row of `EgoMCQ.clips`; `answer` in 0..4; `types` 1=inter, 2=intra."

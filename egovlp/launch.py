@@ -155,7 +155,7 @@ def build_trainer(cfg: dict, model=None, tokenizer=None, accelerator=None):
     model = model if model is not None else build_model(cfg)
     return Trainer(model, task, tcfg, accelerator=accelerator)
 
-# %% ../nbs/08_launch.ipynb #33cbc3c3
+# %% ../nbs/08_launch.ipynb #21bbdebc
 def parse_args(argv=None, description='egovlp'):
     p = argparse.ArgumentParser(description=description)
     p.add_argument('-c', '--config', default='configs/mini/egoclip.json', help='original-format JSON config')
@@ -205,7 +205,7 @@ def pretrain(cfg: dict, resume=None, resume_anyway: bool = False) -> dict:
     after = state['history'][-1] if state['history'] else {}
     if trainer.task.evaluator and after and 'egomcq_inter' not in after:
         after = trainer.evaluate()             # the last epoch was not an evaluation epoch (eval_every_epochs)
-    state['before'], state['after'] = before, after
+    state['before'], state['after'], state['losses'] = before, after, list(trainer.losses)
     if trainer.task.evaluator:
         state['table'] = before_after_table(before, after)
         if trainer.acc.is_main_process:

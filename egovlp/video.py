@@ -30,7 +30,7 @@ def sample_videos() -> list[Path]:
     if spec is None or not spec.submodule_search_locations: return []
     return sorted(Path(spec.submodule_search_locations[0], 'datasets', 'data').glob('*.mp4'))
 
-# %% ../nbs/01_video.ipynb #66f3b8c9
+# %% ../nbs/01_video.ipynb #8ee51a18
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 BACKENDS = ('decord', 'pyav')
