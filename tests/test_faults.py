@@ -5,7 +5,7 @@ Runs on the tiny mini-EgoClip (31 clips, 3 videos) with the mini config's tiny m
 uninterrupted run and the interrupted ones are separate processes started through the real command line
 (`egovlp.launch.pretrain_cli`, see tests/_fault_worker.py); the rest runs in this process.
 """
-import errno, fcntl, json, logging, os, shutil, subprocess, sys
+import errno, fcntl, json, logging, os, re, shutil, subprocess, sys
 from pathlib import Path
 
 import pytest
@@ -114,7 +114,7 @@ def test_model_files_name_the_path(baseline, tmp_path):
     empty = tmp_path/'empty.pth'; empty.write_bytes(b'')
     for path, err, msg in ((empty, ValueError, 'is empty (0 bytes)'), (d/'checkpoints'/'epoch002', IsADirectoryError, 'is a directory'),
                            (tmp_path/'nope.pth', FileNotFoundError, 'does not exist')):
-        with pytest.raises(err, match=msg) as e: build_model(load_config(parse_args(sets(d, f'arch.args.load_checkpoint={path}'))))
+        with pytest.raises(err, match=re.escape(msg)) as e: build_model(load_config(parse_args(sets(d, f'arch.args.load_checkpoint={path}'))))
         assert str(path) in str(e.value)
     with pytest.raises(RuntimeError, match='is a file; --resume takes a checkpoint directory'):
         pretrain_cli(['--resume', str(d/'model_best.pth'), *sets(d, 'trainer.epochs=3')])
