@@ -135,7 +135,7 @@ _VIDEO_PARAMS = {   # arch.args.video_params: the SpaceTimeTransformer (egovlp.m
     'residual_dtype': F(('str', 'null')), 'vit_checkpoint': F(('str', 'null')), 'vit_model': F('str')}
 _LOADER_ARGS = {    # data_loader[i].args common to every dataset; tasks add theirs with register_config_keys
     'dataset_name': F('str'), 'data_dir': F('str'), 'meta_dir': F('str'), 'reader': _UNUSED, 'shuffle': _UNUSED,
-    'num_workers': F('int', min=0), 'batch_size': F('int', min=1), 'split': F('str', choices=('train', 'val', 'test')),
+    'num_workers': F('int', min=0), 'batch_size': F('int', min=1), 'split': F('str'),
     'subsample': _UNUSED, 'text_params': {'input': _UNUSED},
     'video_params': {'input_res': F('int', min=1), 'num_frames': F('int', min=1), 'loading': F('str', choices=('strict', 'lax')),
                      'crop_scale': F('list', length=2, item=F('num', gt=0, max=1))},
@@ -183,7 +183,8 @@ CONFIG_EXTRA_KEYS: dict = {}
 "Keys added by task modules: {(section, dataset_name or None): {key: Field or nested dict}}; see `register_config_keys`."
 
 DATASET_MODULES: dict = {}
-"dataset_name → 'module' (or 'module:function'), imported before a config naming that dataset is validated, so that its `register_config_keys` calls have run."
+"""dataset_name → 'module' (or 'module:function'), imported before a config naming that dataset is validated, so that its
+`register_config_keys` calls have run. Names not here are looked up in `egovlp.downstream.TASKS` (when that module exists)."""
 
 def register_config_keys(fields: dict, section: str = 'data_loader.args', dataset: str | None = None):
     """Allow extra keys under `section` (only 'data_loader.args' and 'trainer' are extensible), for loaders whose
@@ -210,10 +211,15 @@ def _section(section: str, dataset=None) -> dict:
     return base
 
 def _import_dataset_module(name):
-    mod = DATASET_MODULES.get(name)
-    if mod and not any(k[1] == name for k in CONFIG_EXTRA_KEYS):
-        import importlib
-        importlib.import_module(mod.split(':')[0])
+    "Import the module of dataset `name` (`DATASET_MODULES`, else the `egovlp.downstream.TASKS` registry) so its keys are registered."
+    import importlib, importlib.util
+    try:
+        mod = DATASET_MODULES.get(name)
+        if mod is None and importlib.util.find_spec('egovlp.downstream') is not None:
+            mod = getattr(importlib.import_module('egovlp.downstream'), 'TASKS', {}).get(name)
+        if callable(mod): mod = getattr(mod, '__module__', None)
+        if isinstance(mod, str) and mod: importlib.import_module(mod.split(':')[0])
+    except ImportError as e: return f"the module of dataset {name!r} could not be imported ({e}), so its config keys are unknown"
 
 def _all_paths(schema, prefix=''):
     for k, v in schema.items():
@@ -252,8 +258,10 @@ def _check_loaders(dl, errors, unused):
         if 'type' in d: unused.append(f'{p}.type')    # the original's loader class; one loader here
         args = d.get('args', {})
         name = args.get('dataset_name') if isinstance(args, dict) else None
-        if name: _import_dataset_module(name)
+        note = _import_dataset_module(name) if name else None
+        n = len(errors)
         _walk(args, _section('data_loader.args', name), f'{p}.args', errors, unused)
+        if note and len(errors) > n: errors.append(f"{p}.args: {note}")
 
 def validate_config(cfg: dict, source: str = 'config', log_unused: bool = True) -> list[str]:
     """Check every key and value of an original-format config against `CONFIG_SCHEMA` (+ registered task keys).
