@@ -36,7 +36,8 @@ def worker(out, save_dir, kill=None, resume=None, timeout=600):
 @pytest.fixture(scope='session')
 def baseline(tmp_path_factory):
     "The uninterrupted run, once for all pytest workers (a file lock in the shared temp dir)."
-    shared = tmp_path_factory.getbasetemp().parent/'egovlp_fault_baseline'
+    base = tmp_path_factory.getbasetemp()
+    shared = (base.parent if os.environ.get('PYTEST_XDIST_WORKER') else base)/'egovlp_fault_baseline'   # this session's
     shared.mkdir(exist_ok=True)
     with open(shared/'.lock', 'w') as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
