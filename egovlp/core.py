@@ -68,11 +68,11 @@ class ConfigError(ValueError):
     "A config key or value is wrong; the message names the key, where it came from and what was expected."
 
 _TYPES = {'int': (int,), 'num': (int, float), 'str': (str,), 'bool': (bool,), 'list': (list, tuple), 'dict': (dict,),
-          'null': (type(None),)}
+          'null': (type(None),), 'path': (str, os.PathLike)}
 
 @dataclass(frozen=True)
 class Field:
-    "One config value: allowed `types` ('int' 'num' 'str' 'bool' 'list' 'dict' 'null'), `choices`, bounds, `unused`."
+    "One config value: allowed `types` ('int' 'num' 'str' 'bool' 'list' 'dict' 'null' 'path'), `choices`, bounds, `unused`."
     types: tuple = ()                 # () = anything
     choices: tuple | None = None
     min: float | None = None          # inclusive lower bound (numbers)
@@ -87,7 +87,7 @@ class Field:
 
     def expected(self) -> str:
         parts = [' or '.join({'num': 'a number', 'int': 'an integer', 'str': 'a string', 'bool': 'true/false',
-                              'list': 'a list', 'dict': 'an object', 'null': 'null'}[t] for t in self.types)] if self.types else []
+                              'list': 'a list', 'dict': 'an object', 'null': 'null', 'path': 'a path'}[t] for t in self.types)] if self.types else []
         if self.choices: parts = [f"one of {list(self.choices)}"]
         if self.gt is not None: parts.append(f"> {self.gt}")
         if self.min is not None: parts.append(f">= {self.min}")
@@ -159,7 +159,7 @@ CONFIG_SCHEMA = {
     'metrics': _UNUSED, 'visualizer': _UNUSED,
     'trainer': {
         # the original's keys
-        'epochs': F('int', min=0), 'max_samples_per_epoch': F(('int', 'null'), min=1), 'save_dir': F('str'),
+        'epochs': F('int', min=0), 'max_samples_per_epoch': F(('int', 'null'), min=1), 'save_dir': F('path'),
         'save_period': _UNUSED, 'verbosity': _UNUSED, 'early_stop': _UNUSED, 'neptune': _UNUSED,
         'monitor': F(('str', 'null'), check=_monitor_error), 'init_val': F('bool'),
         # ours (egovlp.trainer.TrainConfig and launch)
