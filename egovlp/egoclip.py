@@ -177,6 +177,7 @@ def read_egoclip(path, on_bad_lines: str = 'error', max_rows: int | None = None,
     `EgoClipFormatError` naming file and line (`on_bad_lines='error'`) or are dropped, counted and logged ('skip')."""
     if on_bad_lines not in ('error', 'skip'): raise ValueError(f"on_bad_lines must be 'error' or 'skip', got {on_bad_lines!r}")
     path = str(path)
+    if os.path.isdir(path): raise IsADirectoryError(f"EgoClip metadata {path} is a directory; expected the egoclip.csv file")
     if not os.path.isfile(path): raise FileNotFoundError(f"EgoClip metadata {path} does not exist")
     if os.path.getsize(path) == 0: raise EgoClipFormatError(f"{path}: no rows (the file is empty)")
     with open(path, encoding='utf-8', errors='replace') as f: header = f.readline().rstrip('\r\n').split('\t')

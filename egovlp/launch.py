@@ -128,7 +128,7 @@ def build_egomcq(cfg: dict):
     if not cfg_get(cfg, 'trainer.validate', True): return None
     p = Path(a.get('egomcq_path') or Path(a['meta_dir'])/'egomcq.json')
     if not p.is_file():
-        raise FileNotFoundError(f"EgoMCQ validation data {p} does not exist ({'data_loader.args.egomcq_path' if a.get('egomcq_path') else 'data_loader.args.meta_dir'}"
+        raise FileNotFoundError(f"EgoMCQ validation data {p} {'is a directory' if p.is_dir() else 'does not exist'} ({'data_loader.args.egomcq_path' if a.get('egomcq_path') else 'data_loader.args.meta_dir'}"
                                 f" = {a.get('egomcq_path') or a['meta_dir']}); fix the path, or set trainer.validate=false to train "
                                 f"without validation (no before/after scores, no model_best.pth)")
     kw = _egoclip_kwargs(a); kw['loading'] = a.get('val_loading', kw['loading']); kw.pop('crop_scale', None)
