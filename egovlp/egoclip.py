@@ -17,8 +17,9 @@ from .video import (LoadStats, VideoInfo, VideoReadError, VideoTransform, load_f
                           time_to_frame, video_info)
 
 # %% auto #0
-__all__ = ['EGOCLIP_COLUMNS', 'log', 'EgoClipFormatError', 'parse_int_lists', 'EgoClipMeta', 'read_egoclip', 'chunk_addresses',
-           'ClipReader', 'EgoClip', 'MCQQuestions', 'read_egomcq', 'EgoMCQClips', 'EgoMCQ']
+__all__ = ['EGOCLIP_COLUMNS', 'log', 'FPS_TOLERANCE', 'END_TOLERANCE', 'EgoClipFormatError', 'parse_int_lists', 'EgoClipMeta',
+           'read_egoclip', 'chunk_addresses', 'ClipReader', 'EgoClip', 'MCQQuestions', 'read_egomcq', 'EgoMCQClips',
+           'EgoMCQ']
 
 # %% ../nbs/02_egoclip.ipynb #0a65a7f3
 EGOCLIP_COLUMNS = ['clip_idx', 'video_uid', 'video_dur', 'narration_source', 'narration_ind', 'narration_time',
@@ -32,7 +33,7 @@ log = logging.getLogger('egovlp.egoclip')
 class EgoClipFormatError(ValueError):
     "A malformed EgoClip/EgoMCQ annotation; the message names the file, the line (or question) and what was expected."
 
-# %% ../nbs/02_egoclip.ipynb #f759b5a8
+# %% ../nbs/02_egoclip.ipynb #42340086
 _ALLOWED = np.zeros(256, bool); _ALLOWED[[ord(c) for c in '0123456789,[] \t\n']] = True
 _DIGIT = np.zeros(256, bool); _DIGIT[48:58] = True
 
@@ -40,6 +41,7 @@ def parse_int_lists(s: pd.Series):
     """Parse a column of strings like '[93]', '[192, 115, 12]', '[]' without eval, vectorised.
     Returns `ok` bool (n,), `counts` int64 (n,) (0 where not ok) and the ids of the ok rows, int64 (counts.sum(),)."""
     n = len(s)
+    if n == 0: return np.zeros(0, bool), np.zeros(0, np.int64), np.zeros(0, np.int64)
     isna = s.isna().to_numpy()
     s = s.fillna('[]')
     buf = np.frombuffer(('\n'.join(s.tolist()) + '\n').encode('utf-8'), np.uint8)
@@ -111,7 +113,7 @@ def _numeric_bad(df, bad):
         df[c] = num.astype('float32' if c in _FLOAT_COLS else 'float64')
     return df
 
-# %% ../nbs/02_egoclip.ipynb #8b741c8b
+# %% ../nbs/02_egoclip.ipynb #3c4e5166
 @dataclass(repr=False)
 class EgoClipMeta:
     "EgoClip metadata as compact arrays: scalar columns in `df`, captions in one utf-8 buffer, tags in CSR form."
@@ -175,7 +177,9 @@ def read_egoclip(path, on_bad_lines: str = 'error', max_rows: int | None = None,
     `EgoClipFormatError` naming file and line (`on_bad_lines='error'`) or are dropped, counted and logged ('skip')."""
     if on_bad_lines not in ('error', 'skip'): raise ValueError(f"on_bad_lines must be 'error' or 'skip', got {on_bad_lines!r}")
     path = str(path)
+    if os.path.isdir(path): raise IsADirectoryError(f"EgoClip metadata {path} is a directory; expected the egoclip.csv file")
     if not os.path.isfile(path): raise FileNotFoundError(f"EgoClip metadata {path} does not exist")
+    if os.path.getsize(path) == 0: raise EgoClipFormatError(f"{path}: no rows (the file is empty)")
     with open(path, encoding='utf-8', errors='replace') as f: header = f.readline().rstrip('\r\n').split('\t')
     if sorted(header) != sorted(EGOCLIP_COLUMNS):
         raise EgoClipFormatError(f"{path}:1: expected a header with the {len(EGOCLIP_COLUMNS)} TAB-separated columns {EGOCLIP_COLUMNS}, got {header}")
@@ -186,10 +190,14 @@ def read_egoclip(path, on_bad_lines: str = 'error', max_rows: int | None = None,
             df, dropped = _read_table(path, {**_DTYPES, **{c: str for c in _INT_COLS + _FLOAT_COLS}}, max_rows)
             df = _numeric_bad(df, bad_rows)
     except pd.errors.ParserError as e: raise EgoClipFormatError(f"{path}: the csv parser gave up: {e}") from e
+    if len(df) == 0 and not dropped:
+        raise EgoClipFormatError(f"{path}: no rows (the file has only a header line)")
     lines = _row_lines(len(df), dropped)
     for c in _FLOAT_COLS:
         for i in np.flatnonzero(~np.isfinite(df[c].to_numpy()) & df[c].notna().to_numpy()):
             bad_rows.setdefault(int(i), f"column {c}: {float(df[c].iat[i])} is not a finite number")
+    inv = np.flatnonzero((df.clip_end.to_numpy() < df.clip_start.to_numpy()))   # NaN compares False: reported as missing below
+    for i in inv: bad_rows.setdefault(int(i), f"clip_end {df.clip_end.iat[i]} < clip_start {df.clip_start.iat[i]}")
     missing = df[EGOCLIP_COLUMNS].isna().to_numpy()
     for i in np.flatnonzero(missing.any(1)):
         what = 'an empty line' if missing[i].all() else f"missing field(s) {[c for c, m in zip(EGOCLIP_COLUMNS, missing[i]) if m]}"
@@ -206,6 +214,7 @@ def read_egoclip(path, on_bad_lines: str = 'error', max_rows: int | None = None,
                                  + "; pass on_bad_lines='skip' to drop malformed lines")
     if bad: log.warning(f"{path}: skipped {len(bad)} malformed lines (first: line {min(bad)}: {bad[min(bad)]})")
     keep = np.ones(len(df), bool); keep[list(bad_rows)] = False
+    if not keep.any(): raise EgoClipFormatError(f"{path}: no rows left: all {len(df)} rows are malformed (first: line {min(bad)}: {bad[min(bad)]})")
     if not keep.all(): df = df[keep].reset_index(drop=True)
     csr = []
     for c in ('tag_verb', 'tag_noun'):
@@ -234,7 +243,10 @@ def chunk_addresses(frame_idx, fps: float, chunk_sec: float | None) -> list[tupl
         else: out.append((k, [local]))
     return out
 
-# %% ../nbs/02_egoclip.ipynb #6e73ae3c
+# %% ../nbs/02_egoclip.ipynb #22e4acea
+FPS_TOLERANCE = 1e-3     # relative: an explicit fps differing more from the file's is a mismatch
+END_TOLERANCE = 1        # frames: a clip may end this many frames past a file's last one (time rounding) and is clamped
+
 class ClipReader:
     "(video_uid, start_sec, end_sec) → uint8 (T, H, W, 3) frames through chunk addressing, sampling and strict/lax loading."
     def __init__(self, data_dir, chunk_sec: float | None = 600, fps: float | None = None, loading: str = 'strict',
@@ -250,36 +262,60 @@ class ClipReader:
         return self.data_dir/video_uid/f'{k}{self.ext}' if self.chunk_sec else self.data_dir/f'{video_uid}{self.ext}'
 
     def info(self, path) -> VideoInfo:
-        "`video_info(path)`, cached (raises VideoReadError; failures are not cached)."
+        "`video_info(path)`, cached (raises VideoReadError; failures are not cached); an explicit `fps` must match the file's."
         key = str(path)
-        if key not in self.infos: self.infos[key] = video_info(path, self.backend)
+        if key not in self.infos:
+            info = video_info(path, self.backend)
+            if self.fps is not None and abs(info.fps - self.fps) > FPS_TOLERANCE * info.fps:
+                raise VideoReadError(path, None, f"fps={self.fps} was given (data_loader.args.fps) but the file has {info.fps:g} fps: "
+                                     f"clip times would map to the wrong frames; remove fps to read it from each file", 'fps')
+            self.infos[key] = info
         return self.infos[key]
 
     def segments(self, video_uid: str, start: float, end: float, num_frames: int, mode: str = 'uniform', rng=None):
-        "[(path, [chunk-relative frame indices], (start, end)), ...] for the clip, in temporal order."
+        """[(path, [chunk-relative frame indices], (start, end)), ...] for the clip, in temporal order. Raises
+        VideoReadError for a clip that ends before it starts ('times') or reaches past a file's last frame ('index')."""
         start, end = max(float(start), 0.), max(float(end), 0.)
-        if not end >= start: raise ValueError(f"clip of {video_uid}: end {end} < start {start}")
         k0 = int(start // self.chunk_sec) if self.chunk_sec else 0
+        if not end >= start:
+            raise VideoReadError(self.path(video_uid, k0), None, f"clip of {video_uid} ends at {end} s, before its start {start} s", 'times', (start, end))
         fps = self.fps or self.info(self.path(video_uid, k0)).fps
         idx = sample_frame_indices(num_frames, time_to_frame(start, fps), time_to_frame(end, fps), mode, rng)
         segs = []
         for k, local in chunk_addresses(idx, fps, self.chunk_sec):
             p = self.path(video_uid, k)
-            try: local = [min(i, self.info(p).num_frames - 1) for i in local]
-            except VideoReadError:
-                if self.loading == 'strict': raise
+            try:
+                n = self.info(p).num_frames
+                if max(local) > n - 1 + END_TOLERANCE:
+                    raise VideoReadError(p, local, f"the clip ({start}, {end}) s reaches frame {max(local)} but the file has {n} frames "
+                                         f"(it ends at {n / fps:.2f} s{' into the chunk' if self.chunk_sec else ''})", 'index', (start, end))
+                local = [min(i, n - 1) for i in local]
+            except VideoReadError as e:
+                if self.loading == 'strict' or e.reason in ('index', 'fps'): raise
             segs.append((p, local, (start, end)))
         return segs
+
+    def _substitute(self, e: VideoReadError, num_frames: int, stats: LoadStats) -> torch.Tensor:
+        "Lax loading of a clip that cannot be read at all: black frames, counted under `e.reason`, warned once per file."
+        from egovlp.video import _warned, _log
+        stats.add(e.reason, e.path)
+        if e.path not in _warned:
+            _warned.add(e.path)
+            _log.warning("lax loading: %d black frames substituted for %s (further failures of this file are only counted in LoadStats)", num_frames, e)
+        info = self.infos.get(e.path)
+        H, W = (info.height, info.width) if info else self.placeholder_hw
+        return torch.zeros(num_frames, H, W, 3, dtype=torch.uint8)
 
     def __call__(self, video_uid: str, start: float, end: float, num_frames: int, mode: str = 'uniform', rng=None,
                  stats: LoadStats | None = None) -> torch.Tensor:
         "The clip's frames, uint8 (num_frames, H, W, 3); failures follow `loading` and are counted in `stats` (default self.stats)."
+        stats = self.stats if stats is None else stats
         try: segs = self.segments(video_uid, start, end, num_frames, mode, rng)
-        except VideoReadError as e:                     # lax, and not even the first chunk's fps could be read:
-            if self.loading == 'strict': raise          # hand load_frames the failing read so it substitutes and counts it
-            segs = [(e.path, [0]*num_frames, (start, end))]
-        return load_frames(segs, self.loading, self.stats if stats is None else stats, num_frames,
-                           self.placeholder_hw, self.backend)
+        except VideoReadError as e:
+            if self.loading == 'strict': raise
+            if e.reason in ('times', 'index', 'fps'): return self._substitute(e, num_frames, stats)
+            segs = [(e.path, [0]*num_frames, (start, end))]   # not even the first chunk's fps could be read: load_frames substitutes
+        return load_frames(segs, self.loading, stats, num_frames, self.placeholder_hw, self.backend)
 
     def __repr__(self): return f"ClipReader({str(self.data_dir)!r}, chunk_sec={self.chunk_sec}, fps={self.fps}, loading={self.loading!r})"
 
@@ -350,7 +386,7 @@ class EgoClip(Dataset):
         return (f"EgoClip({len(self):,} clips, num_frames={self.num_frames}, size={self.size}, split={self.split!r}, "
                 f"sample={self.sample!r}, neg_param={self.neg_param}, {self.reader})")
 
-# %% ../nbs/02_egoclip.ipynb #9f6aca55
+# %% ../nbs/02_egoclip.ipynb #45851104
 @dataclass
 class MCQQuestions:
     "EgoMCQ questions as arrays: `choice_clip[q, c]` is a row of `EgoMCQ.clips`; `answer` in 0..4; `types` 1=inter, 2=intra."
@@ -372,6 +408,7 @@ def read_egomcq(json_path):
     try:
         with open(json_path) as f: data = json.load(f)
     except json.JSONDecodeError as e: raise EgoClipFormatError(f"{json_path}:{e.lineno}: not valid JSON: {e.msg}") from e
+    if isinstance(data, dict) and not data: raise EgoClipFormatError(f"{json_path}: no questions (an empty JSON object)")
     if not isinstance(data, dict): raise EgoClipFormatError(f"{json_path}: expected a JSON object keyed by question id, got {type(data).__name__}")
     clip_id, clips = {}, []
     keys, text, ctext, cclip, answer, types = [], [], [], [], [], []
@@ -392,6 +429,7 @@ def read_egomcq(json_path):
             if not isinstance(r, dict) or not {'video_uid', 'clip_start', 'clip_end', 'clip_text'} <= set(r):
                 raise EgoClipFormatError(f"{w}: expected an EgoClip row with video_uid, clip_start, clip_end, clip_text")
             clip = (str(r['video_uid']), _num(r['clip_start'], f"{w}, clip_start"), _num(r['clip_end'], f"{w}, clip_end"))
+            if not clip[2] >= clip[1]: raise EgoClipFormatError(f"{w}: clip_end {clip[2]} < clip_start {clip[1]}")
             if clip not in clip_id: clip_id[clip] = len(clips); clips.append(clip)
             row.append(clip_id[clip])
         keys.append(key); text.append(q['query']['clip_text']); ctext.append([str(r['clip_text']) for r in ch])

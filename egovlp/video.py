@@ -30,7 +30,7 @@ def sample_videos() -> list[Path]:
     if spec is None or not spec.submodule_search_locations: return []
     return sorted(Path(spec.submodule_search_locations[0], 'datasets', 'data').glob('*.mp4'))
 
-# %% ../nbs/01_video.ipynb #ede8eb13
+# %% ../nbs/01_video.ipynb #8ee51a18
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 BACKENDS = ('decord', 'pyav')
@@ -41,7 +41,7 @@ def _fmt_indices(idx, k=12):
     return str(idx) if len(idx) <= k else f"[{', '.join(map(str, idx[:8]))}, ..., {', '.join(map(str, idx[-3:]))}] ({len(idx)} frames)"
 
 class VideoReadError(RuntimeError):
-    "A video (segment) could not be read: `path`, `indices`, `reason` in {'missing','corrupt','index'}, `cause`, `times`."
+    "A video (segment) could not be read: `path`, `indices`, `reason` in {'missing','corrupt','index','times','fps'}, `cause`, `times`."
     def __init__(self, path, indices=None, cause='', reason='corrupt', times=None):
         self.path, self.indices, self.cause, self.reason, self.times = str(path), indices, str(cause), reason, times
         msg = f"[{reason}] cannot read {path}"
