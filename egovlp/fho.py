@@ -22,10 +22,11 @@ _log = get_logger('egovlp.fho')
 
 # %% auto #0
 __all__ = ['SPLIT_FILES', 'NUM_FRAMES', 'CANONICAL_FPS', 'TRAIN_STARTS', 'FRAME_SOURCES', 'TASK_KINDS', 'NUM_CLASSES',
-           'MINI_FHO_DEFAULTS', 'MINI_FHO_TINY', 'CHANGED_COLOUR', 'FHOAnnotationError', 'read_fho_json',
-           'sample_keyframe_indices', 'train_window', 'FHOReadError', 'read_jpeg_frames', 'FHOClips', 'VideoClassifier',
-           'load_video_checkpoint', 'oscc_accuracy', 'keyframe_errors', 'keyframe_distance', 'keyframe_baselines',
-           'fho_dataset', 'build_model', 'FHOTask', 'build_task', 'make_mini_fho', 'resolve_mini_fho']
+           'MINI_FHO_DEFAULTS', 'MINI_FHO_TINY', 'CHANGED_COLOUR', 'CHANGED_SCALE', 'FHOAnnotationError',
+           'read_fho_json', 'sample_keyframe_indices', 'train_window', 'FHOReadError', 'read_jpeg_frames', 'FHOClips',
+           'VideoClassifier', 'load_video_checkpoint', 'oscc_accuracy', 'keyframe_errors', 'keyframe_distance',
+           'keyframe_baselines', 'fho_dataset', 'build_model', 'FHOTask', 'build_task', 'make_mini_fho',
+           'resolve_mini_fho']
 
 # %% ../nbs/13_ego4d_fho.ipynb #f117a9e0
 SPLIT_FILES = {'train': 'fho_oscc-pnr_train.json', 'val': 'fho_oscc-pnr_val.json',
@@ -113,7 +114,9 @@ def train_window(clip: dict, rng: np.random.Generator, train_start: str = 'unifo
     if train_start not in TRAIN_STARTS: raise ValueError(f"train_start must be one of {TRAIN_STARTS}, got {train_start!r}")
     L = rng.uniform(*length_sec)
     dur = clip['parent_end_sec'] - clip['parent_start_sec']
-    off = rng.uniform(8 - L) if train_start == 'original' else rng.uniform(0, max(0., dur - L))
+    if train_start == 'original':     # np.random.uniform(8 - L) = low + (high - low)·u with low = 8 - L, high = 1.0
+        off = (8 - L) + (1.0 - (8 - L)) * rng.random()      # (a Generator refuses low > high; the legacy call did not)
+    else: off = rng.uniform(0, max(0., dur - L))
     s_sec = clip['parent_start_sec'] + off
     e_sec = min(s_sec + L, clip['parent_end_sec'])
     s, e = math.floor(s_sec * fps), math.floor(e_sec * fps)
@@ -142,7 +145,7 @@ def read_jpeg_frames(folder, frames, unique_id=None, loading: str = 'strict', st
                      placeholder_hw=(256, 456)) -> tuple[torch.Tensor, int]:
     """uint8 (T, H, W, 3) of `<folder>/<frame>.jpeg` for each frame number, and the number of substituted frames
     (strict: 0 or an FHOReadError; lax: nearest extracted frame for a missing one, black for an unreadable one)."""
-    from torchvision.io import decode_jpeg, read_file
+    from PIL import Image
     folder, frames = Path(folder), [int(f) for f in frames]
     if not folder.is_dir():
         msg = f"frame folder {folder} of clip {unique_id} does not exist (expected <root>/<unique_id>/<frame>.jpeg)"
@@ -170,22 +173,20 @@ def read_jpeg_frames(folder, frames, unique_id=None, loading: str = 'strict', st
     imgs, bad = [], []
     for p in want:
         try:
-            x = decode_jpeg(read_file(str(p)))
-            if x.shape[0] == 1: x = x.expand(3, -1, -1)
-            imgs.append(x)
-        except RuntimeError as e:
+            with Image.open(p) as im: imgs.append(torch.from_numpy(np.asarray(im.convert('RGB'))))
+        except (OSError, ValueError) as e:
             if loading == 'strict': raise FHOReadError(f"clip {unique_id}: cannot decode {p}: {e}", unique_id, p, 'corrupt') from e
             imgs.append(None); bad.append(p)
     if bad:
         ok = next((x for x in imgs if x is not None), None)
-        hw = tuple(ok.shape[1:]) if ok is not None else tuple(placeholder_hw)
-        imgs = [x if x is not None else torch.zeros(3, *hw, dtype=torch.uint8) for x in imgs]
+        hw = tuple(ok.shape[:2]) if ok is not None else tuple(placeholder_hw)
+        imgs = [x if x is not None else torch.zeros(*hw, 3, dtype=torch.uint8) for x in imgs]
         (stats or LoadStats()).add('corrupt', folder, len(bad)); n_sub += len(bad)
         _log.warning(f"lax loading: clip {unique_id}: {len(bad)} unreadable JPEG(s) in {folder} replaced by black frames")
     if len({tuple(x.shape) for x in imgs}) > 1:
         raise FHOReadError(f"clip {unique_id}: frames of different sizes in {folder}: {sorted({tuple(x.shape) for x in imgs})}",
                            unique_id, folder, 'corrupt')
-    return torch.stack(imgs).permute(0, 2, 3, 1).contiguous(), n_sub
+    return torch.stack(imgs), n_sub
 
 # %% ../nbs/13_ego4d_fho.ipynb #8e22521c
 FRAME_SOURCES = ('auto', 'jpeg', 'video')
@@ -456,14 +457,14 @@ MINI_FHO_DEFAULTS = dict(n_train=160, n_val=48, n_test=8, pos_frac=0.6, video_se
 "Default sizes: 160 train / 48 val / 8 test clips of 8 s (60 % with a state change); ~52,000 JPEGs (~210 MB on disk), ~5 MB of video."
 MINI_FHO_TINY = dict(n_train=5, n_val=4, n_test=2)
 "A few-second configuration for tests."
-CHANGED_COLOUR = 'white'
+CHANGED_COLOUR, CHANGED_SCALE = 'white', 1.5
 _SPLIT_IDS = {'train': 0, 'val': 1, 'test': 2}
 
 def _uuid4(rng) -> str: return str(uuid.UUID(bytes=rng.bytes(16), version=4))
 
 def _mini_clip(out: Path, seed, split, i, positive, video_sec, clip_sec, fps, size, gop, crf, jpeg_quality):
     "Render, encode and extract one clip; return its json record."
-    from torchvision.io import encode_jpeg
+    from PIL import Image
     rng = np.random.default_rng([seed, _SPLIT_IDS[split], i])
     W, H = size
     n, nc = int(round(video_sec * fps)), int(round(clip_sec * fps))
@@ -485,6 +486,7 @@ def _mini_clip(out: Path, seed, split, i, positive, video_sec, clip_sec, fps, si
         o = vis[int(rng.integers(len(vis)))]
         before = scene.render(bg, cx, cy, 0, pnr, H, W)
         scene.objs = [(CHANGED_COLOUR, noun) if j == o else (c, noun) for j, (c, noun) in enumerate(scene.objs)]
+        scene.S[o, pnr:] *= CHANGED_SCALE                  # ... and swells: the change is visible at 32 px
         frames = np.concatenate([before, scene.render(bg, cx, cy, pnr, n, H, W)])
     else: frames = scene.render(bg, cx, cy, 0, n, H, W)
     video_uid = _uuid4(rng)
@@ -493,9 +495,7 @@ def _mini_clip(out: Path, seed, split, i, positive, video_sec, clip_sec, fps, si
     write_video(out/'videos'/f'{video_uid}.mp4', frames, fps, gop=gop, crf=crf)
     folder = out/('frames_jpeg' if positive and split != 'test' else 'frames_jpeg_neg')/unique_id
     folder.mkdir(parents=True)
-    for f in range(ps, pe + 1):
-        (folder/f'{f}.jpeg').write_bytes(encode_jpeg(torch.from_numpy(frames[f]).permute(2, 0, 1).contiguous(),
-                                                     quality=jpeg_quality).numpy().tobytes())
+    for f in range(ps, pe + 1): Image.fromarray(frames[f]).save(folder/f'{f}.jpeg', quality=jpeg_quality)
     win = dict(parent_start_sec=s_sec, parent_end_sec=e_sec, parent_start_frame=ps, parent_end_frame=pe)
     if split == 'test':
         return dict(clip_id=str(i), unique_id=unique_id, video_uid=video_uid, **win), dict(unique_id=unique_id, state_change=bool(positive), parent_pnr_frame=pnr)
@@ -528,9 +528,9 @@ def make_mini_fho(root=None, seed: int = 0, **sizes) -> Path:
                       for k, v in p.items()}
     params = norm({**MINI_FHO_DEFAULTS, **sizes})
     if params['size'][0] % 2 or params['size'][1] % 2: raise ValueError(f"size must be even (H.264 4:2:0), got {params['size']}")
-    spec = json.dumps(dict(version=1, seed=seed, **params), sort_keys=True)
+    spec = json.dumps(dict(version=2, seed=seed, **params), sort_keys=True)
     if root is None:
-        name = f'mini_fho_v1_seed{seed}'
+        name = f'mini_fho_v2_seed{seed}'
         if params != norm(MINI_FHO_DEFAULTS): name += '_' + hashlib.sha1(spec.encode()).hexdigest()[:8]
         root = cache_dir(name)
     root = Path(root); marker = root/'.complete'
