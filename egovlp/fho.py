@@ -173,7 +173,7 @@ def read_jpeg_frames(folder, frames, unique_id=None, loading: str = 'strict', st
     imgs, bad = [], []
     for p in want:
         try:
-            with Image.open(p) as im: imgs.append(torch.from_numpy(np.asarray(im.convert('RGB'))))
+            with Image.open(p) as im: imgs.append(torch.from_numpy(np.array(im.convert('RGB'))))
         except (OSError, ValueError) as e:
             if loading == 'strict': raise FHOReadError(f"clip {unique_id}: cannot decode {p}: {e}", unique_id, p, 'corrupt') from e
             imgs.append(None); bad.append(p)
