@@ -155,9 +155,9 @@ class MCQResults:
     query_emb: torch.Tensor     # (N, D)
 
     @property
-    def scores(self) -> np.ndarray: return self.questions[[f's{c}' for c in range(5)]].to_numpy()
+    def scores(self) -> np.ndarray: return self.questions[[f's{c}' for c in range(5)]].to_numpy(copy=True)
     def accuracy(self) -> dict:
-        return egomcq_accuracy(self.scores, self.questions.answer.to_numpy(),
+        return egomcq_accuracy(self.scores, self.questions.answer.to_numpy(copy=True),
                                np.where(self.questions.type == 'inter', 1, 2))
     def __len__(self): return len(self.questions)
     def __repr__(self):
