@@ -78,7 +78,7 @@ def test_analysis_notebook_in_chromium(tmp_path):
         try:
             with sync_playwright() as p:
                 ctx = p.chromium.launch_persistent_context(str(tmp_path/'chromium-profile'), executable_path=CHROMIUM,
-                                                           headless=True, args=FLAGS, viewport={'width': 1400, 'height': 1000})
+                                                           headless=True, args=FLAGS, viewport={'width': 2000, 'height': 1100})
                 try:
                     page = ctx.new_page()
                     page.set_default_timeout(CLICK_S * 1000)
