@@ -132,7 +132,11 @@ _VIDEO_PARAMS = {   # arch.args.video_params: the SpaceTimeTransformer (egovlp.m
     'vit_init': F('str'), 'input_res': F('int', min=1), 'img_size': F('int', min=1), 'patch_size': F('int', min=1),
     'embed_dim': F('int', min=1), 'depth': F('int', min=1), 'num_heads': F('int', min=1), 'mlp_ratio': F('num', gt=0),
     'drop_path_rate': F('num', min=0, max=1), 'attn_impl': F('str'), 'grad_checkpointing': F('bool'),
-    'residual_dtype': F(('str', 'null')), 'vit_checkpoint': F(('str', 'null')), 'vit_model': F('str')}
+    'residual_dtype': F(('str', 'null')), 'vit_checkpoint': F(('str', 'null')), 'vit_model': F('str'),
+    # the fast path's options (03a_fast_attention): validated by the model itself
+    'fast_triton': F(('list', 'str', 'null')), 'fast_linear': F('bool'), 'fast_gelu': F('bool'),
+    'time_kernel': F(('dict', 'null'), free=True), 'space_kernel': F(('dict', 'null'), free=True),
+    'gelu_kernel': F(('dict', 'null'), free=True)}
 _LOADER_ARGS = {    # data_loader[i].args common to every dataset; tasks add theirs with register_config_keys
     'dataset_name': F('str'), 'data_dir': F('str'), 'meta_dir': F('str'), 'reader': _UNUSED, 'shuffle': _UNUSED,
     'num_workers': F('int', min=0), 'batch_size': F('int', min=1), 'split': F('str'),

@@ -9,7 +9,7 @@ import torch
 from torch.utils.data import DataLoader
 
 # %% auto #0
-__all__ = ['egomcq_accuracy', 'EgoMCQEvaluator']
+__all__ = ['RESULTS_FORMAT', 'egomcq_accuracy', 'EgoMCQEvaluator', 'file_sha256', 'question_table', 'MCQResults']
 
 # %% ../nbs/06_egomcq.ipynb #0cc505bd
 def egomcq_accuracy(scores, answers, types) -> dict:
@@ -61,8 +61,13 @@ class EgoMCQEvaluator:
             import logging
             logging.getLogger('egovlp.egomcq').warning(f"EgoMCQ: {self.load_failures} clip reads failed and were "
                                                         f"substituted (lax loading); accuracies include them")
-        out = torch.zeros(len(self.mcq.clips), embs.shape[1], device=embs.device)
+        out = embs.new_full((len(self.mcq.clips), embs.shape[1]), float('nan'))
         out[ids] = embs
+        seen = torch.zeros(len(out), dtype=torch.bool, device=ids.device); seen[ids] = True
+        if not seen.all():            # a clip that was never embedded must not score as a zero vector
+            miss = (~seen).nonzero().flatten().tolist()
+            raise RuntimeError(f"EgoMCQ {self.mcq.path}: {len(miss)} of {len(out)} distinct clips were never embedded "
+                               f"(clip rows {miss[:10]}{'…' if len(miss) > 10 else ''}); expected every clip once")
         return out
 
     @torch.no_grad()
@@ -78,7 +83,10 @@ class EgoMCQEvaluator:
 
     def scores(self, model, acc=None) -> torch.Tensor:
         "(N, 5) cosine between each query and its five candidate clips."
-        v, t = self.embed_clips(model, acc), self.embed_queries(model, acc)
+        return self.score_embeddings(self.embed_clips(model, acc), self.embed_queries(model, acc))
+
+    def score_embeddings(self, v, t) -> torch.Tensor:
+        "(N, 5) cosine from clip embeddings `v` (one row per distinct clip) and query embeddings `t` (N, D)."
         choice = torch.as_tensor(self.mcq.questions.choice_clip, device=v.device)
         vn = torch.nn.functional.normalize(v, dim=-1)[choice]                  # (N, 5, D)
         tn = torch.nn.functional.normalize(t, dim=-1)[:, None]                 # (N, 1, D)
@@ -93,3 +101,103 @@ class EgoMCQEvaluator:
         if acc: res['egomcq_mean'] = float(np.mean(list(acc.values())))
         if self.load_failures: res['egomcq_load_failures'] = float(self.load_failures)
         return res
+
+# %% ../nbs/06_egomcq.ipynb #ceada1a9
+import hashlib, json
+from dataclasses import dataclass
+from pathlib import Path
+import pandas as pd
+from fastcore.basics import patch
+
+RESULTS_FORMAT = 'egovlp-egomcq-results-v1'
+
+def _tags(s) -> list:
+    "EgoClip tag strings ('[57]', '[3, 12]') → list of ints; missing → []."
+    if s is None or (isinstance(s, float) and np.isnan(s)): return []
+    v = json.loads(s) if isinstance(s, str) else s
+    return [int(x) for x in (v if isinstance(v, (list, tuple)) else [v])]
+
+def file_sha256(path) -> str:
+    h = hashlib.sha256()
+    with open(path, 'rb') as f:
+        for b in iter(lambda: f.read(1 << 20), b''): h.update(b)
+    return h.hexdigest()
+
+def question_table(mcq) -> pd.DataFrame:
+    "The questions of `mcq` (an `EgoMCQ`) as a DataFrame: key, type, query, verb/noun tags, clip length, candidate rows."
+    with open(mcq.path) as f: data = json.load(f)
+    qs, rows = mcq.questions, []
+    for n, key in enumerate(qs.keys):
+        q = data[key]
+        ch = q['choices']; ch = [ch[k] for k in sorted(ch, key=int)] if isinstance(ch, dict) else ch
+        r = dict(key=key, type='inter' if qs.types[n] == 1 else 'intra', query=qs.text[n],
+                 verbs=_tags(q['query'].get('tag_verb')), nouns=_tags(q['query'].get('tag_noun')),
+                 video_uid=q['query'].get('video_uid'),
+                 clip_len=float(q['query'].get('clip_end', np.nan)) - float(q['query'].get('clip_start', np.nan)),
+                 answer=int(qs.answer[n]))
+        for c in range(5):
+            r[f'clip{c}'] = int(qs.choice_clip[n, c]); r[f'text{c}'] = qs.choice_text[n][c]
+            r[f'verbs{c}'] = _tags(ch[c].get('tag_verb')); r[f'nouns{c}'] = _tags(ch[c].get('tag_noun'))
+        rows.append(r)
+    df = pd.DataFrame(rows)
+    df['verb'] = [v[0] if v else -1 for v in df.verbs]; df['noun'] = [v[0] if v else -1 for v in df.nouns]
+    return df
+
+@dataclass
+class MCQResults:
+    "Per-question EgoMCQ results and the embeddings they came from; one file on disk (`save` / `load`)."
+    egomcq: str                 # the egomcq.json they were computed on
+    fingerprint: str            # its sha256
+    checkpoint: str             # what was evaluated (a path or a name)
+    questions: pd.DataFrame     # one row per question (see `question_table`) + s0..s4, prediction, correct, margin
+    clips: pd.DataFrame         # the distinct clips: video_uid, clip_start, clip_end
+    clip_emb: torch.Tensor      # (n_clips, D) float32, as `embed_clips` returned them
+    query_emb: torch.Tensor     # (N, D)
+
+    @property
+    def scores(self) -> np.ndarray: return self.questions[[f's{c}' for c in range(5)]].to_numpy(copy=True)
+    def accuracy(self) -> dict:
+        return egomcq_accuracy(self.scores, self.questions.answer.to_numpy(copy=True),
+                               np.where(self.questions.type == 'inter', 1, 2))
+    def __len__(self): return len(self.questions)
+    def __repr__(self):
+        acc = ', '.join(f"{k} {v:.1f}%" for k, v in self.accuracy().items())
+        return f"MCQResults({len(self)} questions of {Path(self.egomcq).name}, {self.checkpoint}: {acc})"
+
+    def save(self, path) -> Path:
+        from egovlp.core import atomic_save
+        atomic_save({'format': RESULTS_FORMAT, 'egomcq': self.egomcq, 'fingerprint': self.fingerprint,
+                     'checkpoint': self.checkpoint, 'questions': self.questions.to_dict('list'),
+                     'clips': self.clips.to_dict('list'), 'clip_emb': self.clip_emb.cpu(),
+                     'query_emb': self.query_emb.cpu()}, path)
+        return Path(path)
+
+    @classmethod
+    def load(cls, path, egomcq=None) -> 'MCQResults':
+        "Read a results file; with `egomcq` (a json path) check it was computed on that very file."
+        if not Path(path).is_file(): raise FileNotFoundError(f"EgoMCQ results file {path} does not exist")
+        try: d = torch.load(path, map_location='cpu', weights_only=True)
+        except Exception as e:
+            raise ValueError(f"{path}: expected an EgoMCQ results file ({RESULTS_FORMAT}, written by "
+                             f"MCQResults.save), but it cannot be read: {str(e)[:200]}") from None
+        if not isinstance(d, dict) or d.get('format') != RESULTS_FORMAT:
+            raise ValueError(f"{path}: expected an EgoMCQ results file ({RESULTS_FORMAT}), found "
+                             f"{d.get('format') if isinstance(d, dict) else type(d).__name__!r}")
+        if egomcq is not None and file_sha256(egomcq) != d['fingerprint']:
+            raise ValueError(f"{path} was computed on {d['egomcq']} (sha256 {d['fingerprint'][:12]}…), "
+                             f"not on {egomcq}: expected results of the same EgoMCQ json")
+        return cls(d['egomcq'], d['fingerprint'], d['checkpoint'], pd.DataFrame(d['questions']),
+                   pd.DataFrame(d['clips']), d['clip_emb'], d['query_emb'])
+
+@patch
+def results(self: EgoMCQEvaluator, model, acc=None, checkpoint: str = '') -> MCQResults:
+    "Evaluate and keep everything: per-question scores, predictions and the clip/query embeddings."
+    v, t = self.embed_clips(model, acc), self.embed_queries(model, acc)
+    s = self.score_embeddings(v, t).float().cpu().numpy()
+    df = question_table(self.mcq)
+    for c in range(5): df[f's{c}'] = s[:, c]
+    top2 = np.sort(s, 1)[:, ::-1]
+    df['prediction'] = s.argmax(1); df['correct'] = df.prediction == df.answer
+    df['margin'] = top2[:, 0] - top2[:, 1]          # how decided the model was (top-1 minus top-2 score)
+    return MCQResults(str(self.mcq.path), file_sha256(self.mcq.path), str(checkpoint), df,
+                      self.mcq.clips.reset_index(drop=True).copy(), v.float().cpu(), t.float().cpu())

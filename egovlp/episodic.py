@@ -641,3 +641,11 @@ class EpisodicTask(Task):
 def build_task(cfg: dict, tokenizer) -> EpisodicTask:
     "The downstream registry's builder for Ego4D_NLQ and Ego4D_MQ."
     return EpisodicTask(resolve_mini_nlq(cfg), tokenizer)
+
+# %% ../nbs/12_ego4d_episodic.ipynb #c5dbbbcd
+from .core import register_config_keys, F
+_EPISODIC_KEYS = {
+    'save_feats': F('str'), 'rate': F('num', gt=0), 'feature': F('str', choices=('proj', 'cls')),
+    'format': F('str', choices=('pt', 'npy')), 'window_batch_size': F('int', min=1), 'keep_special_tokens': F('bool'),
+    'split': F(('str', 'list')), 'mini_nlq': F('dict', free=True)}
+for _d in ('Ego4D_NLQ', 'Ego4D_MQ'): register_config_keys(_EPISODIC_KEYS, dataset=_d)

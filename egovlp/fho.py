@@ -567,3 +567,10 @@ def resolve_mini_fho(cfg: dict) -> dict:
         from egovlp.launch import resolve_mini
         cfg = resolve_mini(cfg)
     return cfg
+
+# %% ../nbs/13_ego4d_fho.ipynb #f4010fab
+from .core import register_config_keys, F
+_FHO_KEYS = {
+    'frame_source': F('str', choices=('auto', 'jpeg', 'video')), 'frames_dir': F('str'), 'frames_neg_dir': F('str'),
+    'train_start': F('str', choices=('uniform', 'original')), 'val_split': F('str'), 'mini_fho': F('dict', free=True)}
+for _d in ('Ego4D_OSCC', 'Ego4D_PNR'): register_config_keys(_FHO_KEYS, dataset=_d)
