@@ -63,6 +63,7 @@ def _cv2_epic(folder, idxs):
 def bench_epic(a):
     from egovlp.epic import FrameReader, EpicMIR, embed_mir
     from egovlp.video import sample_frame_indices
+    n_threads = torch.get_num_threads()
     torch.set_num_threads(1)
     import cv2; cv2.setNumThreads(1)
     root = Path(tempfile.mkdtemp(prefix='egovlp_bench_epic_'))
@@ -89,7 +90,7 @@ def bench_epic(a):
     for k, v in res.items(): print(f"  {k:<34}{v:8.1f} clips/s/core  {v*a.frames:8.0f} frames/s  x{v/base:.2f}")
     # the test pass: decode + transform + model, as the evaluation runs it
     from egovlp.model import FrozenInTime, tiny_video_params, tiny_text_params, get_tokenizer
-    torch.set_num_threads(a.threads or torch.get_num_threads())
+    torch.set_num_threads(a.threads or n_threads)      # the model pass: all threads unless --threads
     dev = torch.device(a.device)
     if a.model == 'base':
         vp = dict(model='SpaceTimeTransformer', arch_config='base_patch16_224', num_frames=a.frames, pretrained=False, time_init='zeros')
