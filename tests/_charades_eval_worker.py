@@ -5,6 +5,7 @@ import json, sys
 from pathlib import Path
 
 import torch
+from accelerate import Accelerator
 
 from egovlp.charades import MINI_CHARADES_TINY, CharadesTask, make_mini_charades
 from egovlp.model import FrozenInTime, get_tokenizer, tiny_text_params, tiny_video_params
@@ -16,7 +17,8 @@ torch.manual_seed(0)
 model = FrozenInTime(tiny_video_params(num_frames=4), tiny_text_params(), projection_dim=16)
 task = CharadesTask(root/'CharadesEgo_v1_480', root/'CharadesEgo', get_tokenizer(), num_frames=4, size=32,
                     loading='strict', batch_size=2, num_workers=0)
-tr = Trainer(model, task, TrainConfig(save_dir=str(out/'run'), tensorboard=False, progress=False), train=False)
+tr = Trainer(model, task, TrainConfig(save_dir=str(out/'run'), tensorboard=False, progress=False),
+             accelerator=Accelerator(cpu=True), train=False)      # gloo on CPU processes
 res = tr.evaluate()
 with torch.no_grad(): emb, _ = task.video_embeddings(tr.model, tr)
 if tr.acc.is_main_process:
