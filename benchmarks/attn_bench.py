@@ -2,7 +2,7 @@
 """Divided attention alone (qkv Linear + attention + proj, forward + backward, compiled, bf16): which formulation is fastest.
 
 Candidates per group ('time', 'space'): the model's own `attn_impl`s ('fused', 'einsum', 'sdpa', 'triton' = the Triton
-kernels that 'fast' uses on CUDA for the groups in egovlp.model.FAST_TRITON; for space 'fused' is the grouped-before-qkv
+kernels that 'fast' uses on CUDA for the groups in the model's `fast_triton` option; for space 'fused' is the grouped-before-qkv
 cuDNN SDPA form) and FlexAttention (`torch.nn.attention.flex_attention`) with a block mask:
   flex        space: the native (b, [cls] + f·n) layout, mask = same frame | key is [CLS] | query is [CLS] (no copies)
               time: tokens reordered to (b, [cls] + n·f) so that time groups are contiguous, same mask per patch
@@ -46,11 +46,17 @@ class FlexAttention(VarAttention):
         return self.proj_drop(self.proj(o.transpose(1, 2).reshape(B, T, C)))
 
 
-def make(kind, dim, heads, device):
+def make(kind, dim, heads, device, **kernels):
+    "The attention layer for `kind`; `kernels`: time_kernel / space_kernel options of the layer (egovlp.kernels)."
     torch.manual_seed(0)
     if kind == 'flex': m = FlexAttention(dim, heads, qkv_bias=True)
-    else: m = VarAttention(dim, heads, qkv_bias=True, attn_impl=kind)
+    else: m = VarAttention(dim, heads, qkv_bias=True, attn_impl=kind, **kernels)
     return m.to(device)
+
+
+def kernel_opts(spec: str) -> dict:
+    "'rows=128,bwd_warps=8' -> {'rows': 128, 'bwd_warps': 8} (validated when the layer takes it)."
+    return {k: int(v) for k, v in (kv.split('=') for kv in filter(None, spec.split(',')))}
 
 
 def main():
@@ -65,9 +71,7 @@ def main():
     p.add_argument('--time', default='fused,einsum,triton,flex'); p.add_argument('--space', default='triton,fused,flex')
     a = p.parse_args()
     dev = torch.device(a.device)
-    import egovlp.model as em
-    for kv in filter(None, a.time_kernel.split(',')): k, v = kv.split('='); em.TIME_KERNEL[k] = int(v)
-    for kv in filter(None, a.space_kernel.split(',')): k, v = kv.split('='); em.SPACE_KERNEL[k] = int(v)
+    kernels = dict(time_kernel=kernel_opts(a.time_kernel), space_kernel=kernel_opts(a.space_kernel))
     for b in filter(None, a.sdpa_off.split(',')): getattr(torch.backends.cuda, f'enable_{b}_sdp')(False)
     import torch._inductor.config as ic   # avoids an inductor tiling assertion on these reshapes (see train_step.py)
     if hasattr(ic.triton, 'coalesce_tiling_analysis'): ic.triton.coalesce_tiling_analysis = False
@@ -80,7 +84,7 @@ def main():
     rows = []
     for group, kinds in (('time', a.time), ('space', a.space)):
         for kind in filter(None, kinds.split(',')):
-            m = make(kind, dim, heads, dev)
+            m = make(kind, dim, heads, dev, **kernels)
             with torch.no_grad():                       # random (not zero) time weights, so the check means something
                 ref = m.proj(_reference_attention(*m.qkv(x0).reshape(B, T, 3, heads, dim // heads).unbind(2), group,
                                                   a.frames, m.scale).reshape(B, T, dim))
@@ -117,7 +121,8 @@ def main():
             print(f"{group:5s} {kind:8s} max|diff| {err:.3g}  {ms:7.2f} ms fwd+bwd  {gib:5.1f} GiB", flush=True)
             del f, m; torch.cuda.empty_cache()
     if dev.type == 'cuda':
-        print(f"\n{torch.cuda.get_device_name()}, torch {torch.__version__}, frames {a.frames}, batch {B}, time kernel {em.TIME_KERNEL}, space kernel {em.SPACE_KERNEL}")
+        m_cfg = make('fused', dim, heads, 'cpu', **kernels)   # the kernel configurations in effect (defaults filled in)
+        print(f"\n{torch.cuda.get_device_name()}, torch {torch.__version__}, frames {a.frames}, batch {B}, time kernel {m_cfg.time_kernel}, space kernel {m_cfg.space_kernel}")
         print('| group | impl | ms fwd+bwd (qkv+attn+proj, one layer) | peak GiB | max abs diff vs fp32 reference |')
         print('|---|---|---|---|---|')
         for gr, k, err, ms, gib in rows: print(f'| {gr} | {k} | {ms:.2f} | {gib:.1f} | {err:.2g} |')

@@ -1,14 +1,14 @@
 #!/usr/bin/env python
 """Bias gradients of the video blocks' linear layers, alone: a column sum of a bf16 (rows × N) output gradient as
-inductor's reduction, eager `sum`, or a cuBLAS GEMV (`ones @ g`, what `egovlp.model.Linear` does); and fc1's bias +
-GELU backward as inductor's kernel + a GEMV vs `egovlp.model`'s fused Triton kernel over a sweep of tile shapes.
+inductor's reduction, eager `sum`, or a cuBLAS GEMV (`ones @ g`, what `egovlp.kernels.Linear` does); and fc1's bias +
+GELU backward as inductor's kernel + a GEMV vs `egovlp.kernels`' fused Triton kernel over a sweep of `GeluKernel` tiles.
 
     python benchmarks/bias_grad_bench.py                           # GPU: 4 frames × batch 128 = 100352 token rows
     TRITON_INTERPRET=1 python benchmarks/bias_grad_bench.py --device cpu --rows 96 --repeat 1   # smoke test
 """
 import argparse
 import torch
-import egovlp.model as em
+import egovlp.kernels as ek
 
 
 def bench(f, device, n):
@@ -67,18 +67,15 @@ def main(argv=None):
     t_dh = bench(lambda: gelu_bwd(g, h, b), dev, a.repeat)
     t_gemv = bench(lambda: ones @ ref_dh, dev, a.repeat)
     print(f"{'inductor dh + GEMV db':>28} {t_dh + t_gemv:8.3f} ms  ({t_dh:.3f} + {t_gemv:.3f})")
-    saved = dict(em.GELU_KERNEL)
-    try:
-        for tile in a.tiles.split(','):
-            rows, cols, warps = map(int, tile.split('x'))
-            em.GELU_KERNEL.update(rows=rows, cols=cols, warps=warps)
-            ms = bench(lambda: em._bias_gelu_backward_impl(g, h, b), dev, a.repeat)
-            dh, db = em._bias_gelu_backward_impl(g, h, b)
-            err = max(((dh.double() - ref_dh.double()).abs().max() / ref_dh.double().abs().max()).item(),
-                      ((db.double() - ref_db).abs().max() / ref_db.abs().max()).item())
-            mark = ' (default)' if (rows, cols, warps) == (saved['rows'], saved['cols'], saved['warps']) else ''
-            print(f"{'fused Triton ' + tile:>28} {ms:8.3f} ms  max rel. error {err:.1e}{mark}")
-    finally: em.GELU_KERNEL.update(saved)
+    for tile in a.tiles.split(','):
+        k = ek.GeluKernel(*map(int, tile.split('x')))              # rows, cols, warps (validated)
+        tiles = (k.rows, k.cols, k.warps)                            # the kernel itself, without the op dispatch
+        ms = bench(lambda: ek._bias_gelu_backward_impl(g, h, b, tiles), dev, a.repeat)
+        dh, db = ek._bias_gelu_backward_impl(g, h, b, tiles)
+        err = max(((dh.double() - ref_dh.double()).abs().max() / ref_dh.double().abs().max()).item(),
+                  ((db.double() - ref_db).abs().max() / ref_db.abs().max()).item())
+        mark = ' (default)' if k == ek.GeluKernel() else ''
+        print(f"{'fused Triton ' + tile:>28} {ms:8.3f} ms  max rel. error {err:.1e}{mark}")
 
 
 if __name__ == '__main__':

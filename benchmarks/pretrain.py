@@ -15,6 +15,9 @@ What it does
 
     python benchmarks/pretrain.py                                     # GPU machine: full size, 224 px, batch 128
     python benchmarks/pretrain.py --tiny --videos 4 --clips 200 --steps 5 --batch 8 --workers 2 --mcq 20   # CPU smoke
+    NCCL_NVLS_ENABLE=0 accelerate launch --multi_gpu --num_processes 8 benchmarks/pretrain.py --workers 15    # 8-GPU node
+    accelerate launch --multi_gpu --num_processes 2 benchmarks/pretrain.py --tiny --videos 4 --chunk-sec 20 --base-sec 5 \
+        --clips 200 --steps 6 --batch 8 --workers 1 --mcq 20                                         # the same, 2 CPU processes
 """
 import argparse, json, os, sys, threading, time, uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -59,12 +62,12 @@ def make_data(root, videos, chunk_sec, keyint, tune, clips, mcq, scenes=None, ba
 
 class GPUSampler(threading.Thread):
     "Sample GPU utilisation (NVML) every `dt` s."
-    def __init__(self, dt=0.2):
-        super().__init__(daemon=True); self.dt, self.samples, self.on = dt, [], True
+    def __init__(self, dt=0.2, index=0):
+        super().__init__(daemon=True); self.dt, self.samples, self.on, self.index = dt, [], True, index
     def run(self):
         try:
-            import pynvml; pynvml.nvmlInit(); h = pynvml.nvmlDeviceGetHandleByIndex(0)
-        except Exception as e: print(f"(no NVML: {e})"); return
+            import pynvml; pynvml.nvmlInit(); h = pynvml.nvmlDeviceGetHandleByIndex(self.index)
+        except Exception as e: self.samples = [float('nan')]; print(f"(no NVML: {e})"); return
         while self.on:
             self.samples.append(pynvml.nvmlDeviceGetUtilizationRates(h).gpu); time.sleep(self.dt)
 
@@ -86,7 +89,8 @@ def main(argv=None):
     p.add_argument('--mcq-compare', action='store_true', help='time EgoMCQ again with the open-file cache off')
     p.add_argument('--no-compile', action='store_true'); p.add_argument('--precision', default=None)
     p.add_argument('--set', action='append', default=[], metavar='KEY=VALUE',
-                   help='more config overrides, e.g. --set arch.args.video_params.residual_dtype=\'"autocast"\'')
+                   help='more config overrides, e.g. --set arch.args.video_params.residual_dtype=\'"autocast"\' or the '
+                        'fast-path options --set arch.args.video_params.fast_gelu=false (see 03a_fast_attention)')
     a = p.parse_args(argv)
     import torch
     from egovlp.core import read_config, apply_overrides
@@ -97,8 +101,14 @@ def main(argv=None):
     from egovlp.preprocess import DEFAULT_KEYINT, DEFAULT_TUNE
     keyint = a.keyint or DEFAULT_KEYINT
     tune = DEFAULT_TUNE if a.tune == 'default' else (None if a.tune == 'none' else a.tune)
-    root = make_data(a.root, a.videos, a.chunk_sec, keyint, tune, a.clips, a.mcq, a.scenes, a.base_sec)
-    print(f'chunks: keyframe every {keyint} frames, x264 tune {tune}')
+    from accelerate import PartialState
+    ps = PartialState(cpu=not cuda)      # under `accelerate launch --num_processes N`: one process per GPU (gloo on CPUs)
+    if ps.is_main_process:               # the data once, by the main process; the others wait for it
+        make_data(a.root, a.videos, a.chunk_sec, keyint, tune, a.clips, a.mcq, a.scenes, a.base_sec)
+        print(f'chunks: keyframe every {keyint} frames, x264 tune {tune}')
+    ps.wait_for_everyone()
+    root = Path(a.root)
+    say = print if ps.is_main_process else (lambda *x, **k: None)
     ov = [f'data_loader.0.args.data_dir="{root}/videos"', f'data_loader.0.args.meta_dir="{root}"',
           f'data_loader.0.args.chunk_sec={a.chunk_sec}', f'data_loader.0.args.batch_size={a.batch}',
           f'data_loader.0.args.num_workers={workers}', f'data_loader.0.args.video_params.num_frames={a.frames}',
@@ -114,7 +124,8 @@ def main(argv=None):
                   + [f'arch.args.text_params.config={json.dumps(dict(dim=64, n_layers=2, n_heads=2, hidden_dim=128))}']
     cfg = apply_overrides(read_config(Path(__file__).parents[1]/'configs/pt/egoclip.json'), ov)
     tr = build_trainer(cfg)
-    print(f"model {sum(p.numel() for p in tr.unwrap().parameters())/1e6:.0f}M params, {len(tr.dataset)} clips, "
+    say(f"video options: {tr.unwrap().video_model.options}")
+    say(f"model {sum(p.numel() for p in tr.unwrap().parameters())/1e6:.0f}M params, {len(tr.dataset)} clips, "
           f"batch {a.batch}, {workers} workers, {os.cpu_count()} cores, device {tr.device}")
     if a.loader_only:   # the trainer's own DataLoader (same dataset, workers, collation, pinning), no model step
         it, n = iter(tr.loader), 0
@@ -122,11 +133,11 @@ def main(argv=None):
         t0 = time.perf_counter()
         for _ in range(a.steps): n += len(next(it)['video'])
         dt = time.perf_counter() - t0
-        print(f"loader alone: {n / dt:.1f} clips/s over {a.steps} batches of {a.batch} with {workers} workers "
+        say(f"loader alone: {n / dt:.1f} clips/s over {a.steps} batches of {a.batch} with {workers} workers "
               f"({n / dt / workers:.1f} clips/s per worker)")
         return
     if a.steps > 0:   # --steps 0: only the EgoMCQ timing below
-        gpu = GPUSampler(); t_start = time.time()
+        gpu = GPUSampler(index=(tr.device.index or 0) if cuda else 0); t_start = time.time()
         marks = []
         orig_step = tr.task.step
         def step(model, batch, trainer):           # record when each step was issued, to cut out the warm-up/compile
@@ -140,9 +151,14 @@ def main(argv=None):
         n_warm = int(len(gpu.samples) * (marks[w] - marks[0]) / max(t_end - marks[0], 1e-9))
         util = np.mean(gpu.samples[n_warm:]) if len(gpu.samples) > n_warm else float('nan')
         h = tr.state['history'][-1]
-        print(f"\nsustained {steady:.1f} clips/s over steps {w+1}..{len(marks)} (after warm-up/compile); "
-              f"GPU busy {util:.0f}% (NVML); host waited for data {100*h['data_wait']:.0f}% of the epoch; "
-              f"peak GPU memory {torch.cuda.max_memory_allocated()/2**30 if cuda else float('nan'):.1f} GiB")
+        world = tr.acc.num_processes
+        per = tr.acc.gather(torch.tensor([steady, util, h['data_wait']], device=tr.device).reshape(1, 3)).cpu().reshape(-1, 3)
+        node = float(per[:, 0].min()) * world      # DDP steps in lockstep: the slowest process sets the pace
+        say(f"\nsustained {node:.1f} clips/s for {world} process(es) ({node / world:.1f} per process) over steps "
+            f"{w+1}..{len(marks)} (after warm-up/compile); GPU busy {', '.join(f'{u:.0f}' for u in per[:, 1].tolist())}% "
+            f"(NVML, per GPU); host waited for data {100*float(per[:, 2].mean()):.0f}% of the epoch (mean); "
+            f"peak GPU memory {torch.cuda.max_memory_allocated()/2**30 if cuda else float('nan'):.1f} GiB")
+        steady, util = node, float(per[:, 1].mean())
     # EgoMCQ pass: distinct clips in reading order, PyAV's open-file cache on (the default); then, for comparison, off
     from egovlp.video import set_pyav_cache
     mcq = build_egomcq(cfg)
@@ -156,7 +172,7 @@ def main(argv=None):
             if cuda: torch.cuda.synchronize()
             dt = time.time() - t0
         per_clip = dt / len(mcq.clips)
-        print(f"EgoMCQ ({label}): {len(mcq)} questions, {len(mcq.clips)} distinct clips in {dt:.1f} s ({len(mcq.clips)/dt:.0f} clips/s); "
+        say(f"EgoMCQ ({label}): {len(mcq)} questions, {len(mcq.clips)} distinct clips in {dt:.1f} s ({len(mcq.clips)/dt:.0f} clips/s); "
               f"39,000 questions x 5 distinct clips would take {39000*5*per_clip/60:.1f} min")
         del ev; import gc; gc.collect()            # shuts its persistent workers down
         return dt, per_clip
@@ -166,6 +182,7 @@ def main(argv=None):
     res = dict(mcq_clips_per_s=len(mcq.clips)/dt, mcq_full_min=39000*5*per_clip/60, batch=a.batch, workers=workers,
                cores=os.cpu_count())
     if a.steps > 0: res.update(steady_clips_per_s=steady, gpu_util=util, data_wait=h['data_wait'])
-    if os.environ.get('OUT'): Path(os.environ['OUT'], 'pretrain_bench.json').write_text(json.dumps(res))
+    if a.steps > 0: res['processes'] = tr.acc.num_processes
+    if os.environ.get('OUT') and ps.is_main_process: Path(os.environ['OUT'], 'pretrain_bench.json').write_text(json.dumps(res))
 
 if __name__ == '__main__': main()

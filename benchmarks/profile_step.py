@@ -18,14 +18,14 @@ p.add_argument('--compile-mode', default=None)
 p.add_argument('--gaps', action='store_true', help='host syncs and GPU idle gaps within one step')
 a = p.parse_args()
 class A: tiny=False; res=224; text_len=24; grad_ckpt=False; compile_mode=a.compile_mode; no_compile=False
-setup = ts.mode_setup(a.mode)
-impl, bf16, compile_, opts = setup.__enter__()   # for the whole run
+impl, bf16, compile_, opts = ts.mode_setup(a.mode)   # opts: the model's run-time options (video_params keys)
 dev = torch.device('cuda')
 if dev.type == 'cuda':
     import torch._inductor.config as ic
     if hasattr(ic.triton, 'coalesce_tiling_analysis'): ic.triton.coalesce_tiling_analysis = False
 vp, tp = ts.model_params(A, a.frames, impl, **opts)
 model = FrozenInTime(vp, tp).to(dev).train()
+print('video options:', {k: v for k, v in model.video_params.items() if k in opts or k == 'attn_impl'})
 opt = torch.optim.AdamW(model.parameters(), lr=3e-5, eps=1e-6, weight_decay=0.0, fused=True)
 fwd = torch.compile(model, mode=a.compile_mode) if compile_ else model
 video, text, verbs, nouns = ts.make_batch(A, a.batch, a.frames, dev, torch.Generator().manual_seed(1))

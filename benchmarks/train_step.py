@@ -2,24 +2,24 @@
 """One EgoVLP training step: clips/s, peak memory and model-FLOP utilisation, fast path vs reference, same run.
 
 A step is what pretraining does per batch: normalise a uint8 clip batch on the device, video tower (SpaceTimeTransformer
-ViT-B/16) + text tower (DistilBERT) + projections, cosine similarity, EgoNCE (egovlp.loss; an InfoNCE stand-in if that
-module is missing), backward, fused AdamW (lr 3e-5, eps 1e-6, no weight decay). Full-size models are built from their
+ViT-B/16) + text tower (DistilBERT) + projections, cosine similarity, EgoNCE (egovlp.loss; if that
+module fails to import the benchmark fails, there is no stand-in), backward, fused AdamW (lr 3e-5, eps 1e-6, no weight decay). Full-size models are built from their
 configs with random weights (nothing is downloaded); inputs are random uint8 video and random token ids.
 
 Modes (--modes, comma-separated):
   fast        attn_impl='fast' (Triton time and space attention on CUDA; bias gradients by GEMV / the fused GELU
-              backward: egovlp.model.Linear, FusedMlp), bf16 autocast, torch.compile
+              backward: egovlp.kernels.Linear, FusedMlp), bf16 autocast, torch.compile
   sdpa        attn_impl='sdpa' (SDPA for time attention too, chunked under the CUDA grid limit), bf16, torch.compile
   fast-eager  attn_impl='fast', bf16 autocast, no compile
   reference   attn_impl='reference' (the original's explicit attention), fp32, no compile
   einsum      attn_impl='einsum' (the first fast path: time attention as small batched GEMMs), bf16, torch.compile
   fused       attn_impl='fused' (time attention as fused broadcast-reductions also in eager), bf16, torch.compile
   triton      attn_impl='triton' (time and space attention by the Triton kernels), bf16, torch.compile
-  triton-time 'fast' with the Triton kernels for the time groups only, cuDNN SDPA for the space groups (the fast path
-              of the fourth session), bf16, torch.compile
+  triton-time 'fast' with fast_triton=['time']: Triton kernels for the time groups only, cuDNN SDPA for the space
+              groups, bf16, torch.compile
   fast-bf16res 'fast' with residual_dtype='autocast': the residual stream in bf16 too (changes numerics; see 03_model)
-  bf16res-gemv    'fast-bf16res' with fc1's bias + GELU backward as inductor's kernel + a GEMV (FAST_GELU off)
-  bf16res-colsum  'fast-bf16res' with all bias gradients as inductor's column sums (FAST_LINEAR, FAST_GELU off)
+  bf16res-gemv    'fast-bf16res' with fc1's bias + GELU backward as inductor's kernel + a GEMV (fast_gelu=False)
+  bf16res-colsum  'fast-bf16res' with all bias gradients as inductor's column sums (fast_linear=False, fast_gelu=False)
 
 FLOPs are counted once per frame count with torch.utils.flop_counter.FlopCounterMode on the 'meta' device (one forward +
 backward of the reference maths at batch 2, scaled linearly to the batch), so MFU = counted FLOPs / step time / --peak-tflops
@@ -29,20 +29,15 @@ for every mode (989 TFLOP/s = H100 SXM dense bf16). Times: CUDA events around ea
     python benchmarks/train_step.py --frames 4 --batch 16,32,64,128 --modes fast,sdpa,reference
     python benchmarks/train_step.py --device cpu --tiny               # smoke test (32 px, 2 blocks)
 """
-import argparse, ast, contextlib, functools, gc, json, platform, statistics, time
+import argparse, ast, functools, gc, json, platform, statistics, time
 import torch
 from torch.utils.flop_counter import FlopCounterMode
-import egovlp.model as em
 from egovlp.model import FrozenInTime, sim_matrix, tiny_text_params, tiny_video_params
 from egovlp.video import normalize
-
-try:
-    from egovlp.loss import EgoNCE, egonce_masks
-except ImportError:  # 04_egonce not there yet: a plain symmetric InfoNCE has the same cost
-    EgoNCE = egonce_masks = None
+from egovlp.loss import EgoNCE, egonce_masks   # the real loss; an import error stops the benchmark (no silent stand-in)
 
 MODES = {  # name: (attn_impl, bf16 autocast, torch.compile[, options]); options: fast_triton, fast_linear, fast_gelu →
-           # the egovlp.model globals FAST_TRITON, FAST_LINEAR, FAST_GELU; any other key → video_params
+           # video_params keys: the model's own run-time options (fast_triton, fast_linear, fast_gelu, residual_dtype, ...)
     'fast': ('fast', True, True), 'sdpa': ('sdpa', True, True),
     'fast-eager': ('fast', True, False), 'reference': ('reference', False, False),
     'einsum': ('einsum', True, True), 'fused': ('fused', True, True), 'triton': ('triton', True, True),
@@ -54,6 +49,7 @@ N_VERBS, N_NOUNS = 118, 582
 
 
 def infonce(sim, temperature=0.05):
+    "Symmetric InfoNCE: only for counting FLOPs on 'meta' (the loss is a negligible share; the timed step uses EgoNCE)." 
     s = sim.float() / temperature
     target = torch.arange(len(s), device=s.device)
     return torch.nn.functional.cross_entropy(s, target) + torch.nn.functional.cross_entropy(s.t(), target)
@@ -68,17 +64,10 @@ def model_params(a, frames, impl, **video_opts):
     return vp, dict(model='distilbert-base-uncased', pretrained=False, input='text')
 
 
-@contextlib.contextmanager
 def mode_setup(mode):
-    "(attn_impl, bf16, compile, video_params options) of `mode`, with the egovlp.model globals it names set meanwhile."
+    "(attn_impl, bf16, compile, video_params options) of `mode`: the options are the model's own (no globals)."
     impl, bf16, compile_, *opts = MODES[mode]
-    opts = dict(opts[0]) if opts else {}
-    globs = {k.upper(): opts.pop(k) for k in ('fast_triton', 'fast_linear', 'fast_gelu') if k in opts}
-    saved = {k: getattr(em, k) for k in globs}
-    for k, v in globs.items(): setattr(em, k, v)
-    try: yield impl, bf16, compile_, opts
-    finally:
-        for k, v in saved.items(): setattr(em, k, v)
+    return impl, bf16, compile_, dict(opts[0]) if opts else {}
 
 
 def make_batch(a, B, frames, device, gen):
@@ -93,7 +82,6 @@ def make_batch(a, B, frames, device, gen):
 
 
 def make_loss(verbs, nouns):
-    if EgoNCE is None: return infonce, 'InfoNCE (stand-in: egovlp.loss not importable)'
     egonce, (mask_v, mask_n) = EgoNCE(), egonce_masks(verbs, nouns)
     return (lambda sim: egonce(sim, mask_v, mask_n)), 'EgoNCE (egovlp.loss)'
 
@@ -124,8 +112,7 @@ def count_flops(a, frames, B):
 
 
 def time_mode(a, mode, frames, B, device):
-    with mode_setup(mode) as (impl, bf16, compile_, opts):
-        return _time_mode(a, mode, frames, B, device, impl, bf16, compile_, opts)
+    return _time_mode(a, mode, frames, B, device, *mode_setup(mode))
 
 
 def _time_mode(a, mode, frames, B, device, impl, bf16, compile_, opts):

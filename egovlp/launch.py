@@ -33,7 +33,7 @@ def loader_args(cfg: dict, i: int = 0) -> dict:
     dl = dl[i] if isinstance(dl, list) else dl
     return dl.get('args', {})
 
-# %% ../nbs/08_launch.ipynb #e73a3013
+# %% ../nbs/08_launch.ipynb #0d1b941a
 REPO_CONFIGS = Path(__file__).resolve().parents[1]/'configs' if '__file__' in globals() else Path('../configs').resolve()
 "The repository's `configs/` folder (an editable install or a checkout)."
 

@@ -13,10 +13,11 @@ import pandas as pd
 
 from .core import cache_dir, get_logger
 from .video import write_video
+from .egoclip import EGOCLIP_COLUMNS   # the one EgoClip column list
 
 # %% auto #0
-__all__ = ['MINI_VERBS', 'VERB_FORMS', 'MINI_NOUNS', 'COLOURS', 'NOUN_ID', 'ROTATABLE', 'CSV_COLUMNS', 'MINI_DEFAULTS',
-           'MINI_TINY', 'caption_tags', 'shape_mask', 'narration_times', 'meaning', 'make_mini_egoclip']
+__all__ = ['MINI_VERBS', 'VERB_FORMS', 'MINI_NOUNS', 'COLOURS', 'NOUN_ID', 'ROTATABLE', 'MINI_DEFAULTS', 'MINI_TINY',
+           'caption_tags', 'shape_mask', 'narration_times', 'meaning', 'make_mini_egoclip']
 
 # %% ../nbs/02a_mini_egoclip.ipynb #5b3e8a45
 MINI_VERBS = {93: 'take_(pick_up,_grab,_lift)', 12: 'put_(put_down,_place,_drop)', 57: 'move_(slide)',
@@ -197,9 +198,6 @@ class _Scene:
         return out
 
 # %% ../nbs/02a_mini_egoclip.ipynb #e5a65639
-CSV_COLUMNS = ['clip_idx', 'video_uid', 'video_dur', 'narration_source', 'narration_ind', 'narration_time',
-               'clip_start', 'clip_end', 'clip_text', 'tag_verb', 'tag_noun']
-
 def _uuid4(rng) -> str: return str(uuid.UUID(bytes=rng.bytes(16), version=4))
 
 def _make_video(rng, uid, vdir, dur_range, gap_range, chunk_sec, fps, size, gop, crf):
@@ -282,7 +280,7 @@ def _generate(out: Path, seed, n_videos, n_mcq_videos, video_sec, gap_sec, chunk
     rows = {u: _rows(u, dur, ev, alpha) for u, (ev, dur) in zip(uids, made)}
     df = pd.DataFrame([r for u in sorted(uids[:n_videos]) for r in rows[u]])
     df.insert(0, 'clip_idx', np.arange(len(df)))
-    df[CSV_COLUMNS].to_csv(out/'egoclip.csv', sep='\t', index=False)
+    df[EGOCLIP_COLUMNS].to_csv(out/'egoclip.csv', sep='\t', index=False)
     mcq = _mcq(rng, {u: rows[u] for u in uids[n_videos:]}, n_inter, n_intra)
     (out/'egomcq.json').write_text(json.dumps(mcq))
     (out/'vocab.json').write_text(json.dumps(dict(verbs=MINI_VERBS, nouns=MINI_NOUNS)))

@@ -267,16 +267,21 @@ def synth_chunks(out_dir, n_chunks: int = 1, chunk_sec: float = 600, keyint: int
 # %% ../nbs/07_preprocess.ipynb #dd751970
 import random
 import torch
-from .video import load_frames, video_info, sample_frame_indices, VideoTransform
+from .video import VideoTransform
+from .egoclip import ClipReader
 
 class RandomClipDataset(torch.utils.data.Dataset):
-    "Item i: `num_frames` 'rand' frames of a random `clip_sec` clip of a chunk (a different file each item) → `transform`."
+    "Item i: `num_frames` 'rand' frames of a random `clip_sec` clip of a chunk (a different file each item), read by `ClipReader` → `transform`."
     def __init__(self, files, n_items: int, num_frames: int = 4, clip_sec: float = 1.0, backend: str | None = None,
                  transform=None, seed: int = 0, read=None):
         self.files = [Path(f) for f in files]
         if not self.files: raise ValueError('RandomClipDataset: no files')
-        infos = [video_info(f, 'pyav') for f in self.files]
-        self.n_frames = [i.num_frames for i in infos]
+        if len({f.suffix for f in self.files}) != 1: raise ValueError('RandomClipDataset: files of one extension expected')
+        # one reader per directory, each file a whole video of it (no chunk addressing: the files ARE the chunks)
+        self.readers = {d: ClipReader(d, chunk_sec=None, backend=backend, ext=self.files[0].suffix)
+                        for d in dict.fromkeys(f.parent for f in self.files)}
+        infos = [self.readers[f.parent].info(f) for f in self.files]
+        self.n_frames, self.fps = [i.num_frames for i in infos], [i.fps for i in infos]
         self.clip_len = [max(1, round(clip_sec * i.fps)) for i in infos]
         self.order = random.Random(seed).sample(range(len(self.files)), len(self.files))
         self.n_items, self.num_frames, self.backend, self.seed = n_items, num_frames, backend, seed
@@ -285,17 +290,25 @@ class RandomClipDataset(torch.utils.data.Dataset):
 
     def __len__(self): return self.n_items
 
-    def clip(self, i):
-        "(path, frame indices) of item i."
+    def _clip(self, i):
+        "(file number, start s, end s, rng) of item i; the rng then draws the frames."
         rng = random.Random(self.seed * 1_000_003 + i)
         f = self.order[i % len(self.files)]
         n, L = self.n_frames[f], min(self.clip_len[f], self.n_frames[f])
         start = rng.randrange(n - L + 1)
-        return self.files[f], sample_frame_indices(self.num_frames, start, start + L, 'rand', rng)
+        return f, start / self.fps[f], (start + L) / self.fps[f], rng
+
+    def clip(self, i):
+        "(path, frame indices) of item i, as `ClipReader` addresses them."
+        f, s, e, rng = self._clip(i)
+        ((path, idx, _),) = self.readers[self.files[f].parent].segments(self.files[f].stem, s, e, self.num_frames, 'rand', rng)
+        return path, idx
 
     def __getitem__(self, i):
-        path, idx = self.clip(i)
-        frames = self.read(path, idx) if self.read else load_frames([(path, idx)], backend=self.backend)
+        if self.read: frames = self.read(*self.clip(i))
+        else:
+            f, s, e, rng = self._clip(i)
+            frames = self.readers[self.files[f].parent](self.files[f].stem, s, e, self.num_frames, 'rand', rng)
         return self.transform(frames, rng=random.Random(self.seed * 7 + i))
 
 # %% ../nbs/07_preprocess.ipynb #8f758340
