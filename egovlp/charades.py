@@ -434,3 +434,8 @@ def build_task(cfg: dict, tokenizer) -> CharadesTask:
                         loss=build_loss(cfg) if cfg.get('loss') else None, batch_size=a.get('batch_size', 4),
                         num_workers=a.get('num_workers', 4), crop_scale=tuple(vp.get('crop_scale', (0.5, 1.0))),
                         seed=cfg_get(cfg, 'trainer.seed', 0), eval_batch_size=cfg_get(cfg, 'trainer.eval_batch_size', None), **kw)
+
+# %% ../nbs/11_charades_ego.ipynb #30b10320
+from .core import register_config_keys, F
+register_config_keys({'train_csv': F('str'), 'test_csv': F('str'), 'classes_txt': F('str'), 'templates': F(('list', 'null')),
+                      'mini_charades': F('dict', free=True)}, dataset='CharadesEgo')

@@ -688,3 +688,11 @@ def build_task(cfg: dict, tokenizer) -> EpicMIRTask:
                        loss=build_loss(cfg), dual_softmax=_flag(a, 'dual_softmax'),
                        batch_size=cfg_get(cfg, 'trainer.eval_batch_size', a.get('batch_size', 16)),
                        num_workers=a.get('num_workers', 2), submission=a.get('submission'))
+
+# %% ../nbs/10_epic_mir.ipynb #926e5295
+from .core import register_config_keys, F
+register_config_keys({
+    'frame_layout': F('str', choices=('auto', 'flat', 'official')), 'video_ext': F('str'),
+    'annotations': F('str', choices=('strict', 'lax')), 'relevancy_threshold': F('num', min=0, max=1),
+    'dual_softmax': F('bool'), 'submission': F(('str', 'null')), 'jpeg_decoder': F('str', choices=('torchvision', 'pil')),
+    'mini_epic': F('dict', free=True)}, dataset='EpicKitchens_MIR')
