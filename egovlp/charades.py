@@ -436,6 +436,6 @@ def build_task(cfg: dict, tokenizer) -> CharadesTask:
                         seed=cfg_get(cfg, 'trainer.seed', 0), eval_batch_size=cfg_get(cfg, 'trainer.eval_batch_size', None), **kw)
 
 # %% ../nbs/11_charades_ego.ipynb #30b10320
-from .core import register_config_keys, F
-register_config_keys({'train_csv': F('str'), 'test_csv': F('str'), 'classes_txt': F('str'), 'templates': F(('list', 'null')),
-                      'mini_charades': F('dict', free=True)}, dataset='CharadesEgo')
+from .core import register_config_keys, F as Key   # F: a config field (torch.nn.functional keeps the name F here)
+register_config_keys({'train_csv': Key('str'), 'test_csv': Key('str'), 'classes_txt': Key('str'), 'templates': Key(('list', 'null')),
+                      'mini_charades': Key('dict', free=True)}, dataset='CharadesEgo')

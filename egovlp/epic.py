@@ -690,9 +690,9 @@ def build_task(cfg: dict, tokenizer) -> EpicMIRTask:
                        num_workers=a.get('num_workers', 2), submission=a.get('submission'))
 
 # %% ../nbs/10_epic_mir.ipynb #926e5295
-from .core import register_config_keys, F
+from .core import register_config_keys, F as Key   # F: a config field (torch.nn.functional keeps the name F here)
 register_config_keys({
-    'frame_layout': F('str', choices=('auto', 'flat', 'official')), 'video_ext': F('str'),
-    'annotations': F('str', choices=('strict', 'lax')), 'relevancy_threshold': F('num', min=0, max=1),
-    'dual_softmax': F('bool'), 'submission': F(('str', 'null')), 'jpeg_decoder': F('str', choices=('torchvision', 'pil')),
-    'mini_epic': F('dict', free=True)}, dataset='EpicKitchens_MIR')
+    'frame_layout': Key('str', choices=('auto', 'flat', 'official')), 'video_ext': Key('str'),
+    'annotations': Key('str', choices=('strict', 'lax')), 'relevancy_threshold': Key('num', min=0, max=1),
+    'dual_softmax': Key('bool'), 'submission': Key(('str', 'null')), 'jpeg_decoder': Key('str', choices=('torchvision', 'pil')),
+    'mini_epic': Key('dict', free=True)}, dataset='EpicKitchens_MIR')

@@ -643,9 +643,9 @@ def build_task(cfg: dict, tokenizer) -> EpisodicTask:
     return EpisodicTask(resolve_mini_nlq(cfg), tokenizer)
 
 # %% ../nbs/12_ego4d_episodic.ipynb #c5dbbbcd
-from .core import register_config_keys, F
+from .core import register_config_keys, F as Key   # F: a config field (torch.nn.functional keeps the name F here)
 _EPISODIC_KEYS = {
-    'save_feats': F('str'), 'rate': F('num', gt=0), 'feature': F('str', choices=('proj', 'cls')),
-    'format': F('str', choices=('pt', 'npy')), 'window_batch_size': F('int', min=1), 'keep_special_tokens': F('bool'),
-    'split': F(('str', 'list')), 'mini_nlq': F('dict', free=True)}
+    'save_feats': Key('str'), 'rate': Key('num', gt=0), 'feature': Key('str', choices=('proj', 'cls')),
+    'format': Key('str', choices=('pt', 'npy')), 'window_batch_size': Key('int', min=1), 'keep_special_tokens': Key('bool'),
+    'split': Key(('str', 'list')), 'mini_nlq': Key('dict', free=True)}
 for _d in ('Ego4D_NLQ', 'Ego4D_MQ'): register_config_keys(_EPISODIC_KEYS, dataset=_d)

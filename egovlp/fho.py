@@ -569,8 +569,8 @@ def resolve_mini_fho(cfg: dict) -> dict:
     return cfg
 
 # %% ../nbs/13_ego4d_fho.ipynb #f4010fab
-from .core import register_config_keys, F
+from .core import register_config_keys, F as Key   # F: a config field (torch.nn.functional keeps the name F here)
 _FHO_KEYS = {
-    'frame_source': F('str', choices=('auto', 'jpeg', 'video')), 'frames_dir': F('str'), 'frames_neg_dir': F('str'),
-    'train_start': F('str', choices=('uniform', 'original')), 'val_split': F('str'), 'mini_fho': F('dict', free=True)}
+    'frame_source': Key('str', choices=('auto', 'jpeg', 'video')), 'frames_dir': Key('str'), 'frames_neg_dir': Key('str'),
+    'train_start': Key('str', choices=('uniform', 'original')), 'val_split': Key('str'), 'mini_fho': Key('dict', free=True)}
 for _d in ('Ego4D_OSCC', 'Ego4D_PNR'): register_config_keys(_FHO_KEYS, dataset=_d)
