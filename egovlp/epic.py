@@ -182,13 +182,15 @@ def _base_verb(phrase: str) -> str:
     w = w[:-2] if w.endswith(('shes', 'ches')) else w[:-1]
     return ' '.join([w, *rest])
 
-def epic_narration(caption: str) -> tuple:
-    "A mini-EgoClip caption → (EPIC narration, verb). '#C C picks up the red ball' → ('pick up red ball', 'pick-up')."
-    from egovlp.mini import VERB_FORMS
+def epic_narration(caption: str, colour_words: bool = False) -> tuple:
+    """A mini-EgoClip caption → (EPIC narration, verb): '#C C picks up the red ball' → ('pick up ball', 'pick-up');
+    with `colour_words` → ('pick up red ball', 'pick-up')."""
+    from egovlp.mini import VERB_FORMS, COLOURS
     body = caption.removeprefix('#C C ')
     form = next(f for forms in VERB_FORMS.values() for f in sorted(forms, key=len, reverse=True) if body.startswith(f + ' '))
     verb = _base_verb(form)
-    return verb + ' ' + body[len(form) + 1:].replace('the ', ''), verb.replace(' ', '-')
+    rest = [w for w in body[len(form) + 1:].split() if w != 'the' and (colour_words or w not in COLOURS)]
+    return ' '.join([verb, *rest]), verb.replace(' ', '-')
 
 def _ts(t: float, nd: int) -> str:
     h, r = divmod(max(t, 0.), 3600); m, s = divmod(r, 60)
@@ -203,7 +205,7 @@ def sentence_table(clips: pd.DataFrame) -> pd.DataFrame:
     extra = extra.drop_duplicates(['verb_class', 'noun_class']).sort_values(['verb_class', 'noun_class'])
     return pd.concat([first, extra])[SENTENCE_COLUMNS].reset_index(drop=True)
 
-def _mini_video(rng, participant, video_id, dur_range, gap_range, fps, size, margin):
+def _mini_video(rng, participant, video_id, dur_range, gap_range, fps, size, margin, colour_words=False):
     "Render one video with the mini-EgoClip scenes; return its frames and its EPIC rows."
     from egovlp.mini import COLOURS, NOUN_ID, _Scene, _background, _camera, narration_times
     W, H = size
@@ -218,7 +220,7 @@ def _mini_video(rng, participant, video_id, dur_range, gap_range, fps, size, mar
     frames = scene.render(bg, _camera(rng, n, fps, ax), _camera(rng, n, fps, ay), 0, n, H, W)
     rows = []
     for i, (t, caption, verbs, nouns_) in enumerate(events):
-        text, verb = epic_narration(caption)
+        text, verb = epic_narration(caption, colour_words)
         s, e = t - margin*rng.uniform(0.8, 1.2), t + margin*rng.uniform(0.8, 1.2)
         words = [w for w in text.split() if w in NOUN_ID]
         sf, ef = max(1, int(round(s*fps)) + 1), min(n, int(round(e*fps)) + 1)      # 1-based frame numbers
@@ -228,9 +230,9 @@ def _mini_video(rng, participant, video_id, dur_range, gap_range, fps, size, mar
                          noun=words[0], noun_class=int(nouns_[0]), all_nouns=str(words), all_noun_classes=str([int(x) for x in nouns_])))
     return frames, rows
 
-MINI_EPIC_DEFAULTS = dict(n_participants=4, n_train_videos=12, n_test_videos=4, video_sec=(36., 44.), gap_sec=(1.1, 1.4),
-                          fps=30, size=(96, 72), margin=0.55, jpeg_quality=90, gop=30, crf=23)
-"~380 train and ~125 test clips of ~1.1 s from 16 videos of ~40 s (RGB frames at 30 fps, MP4s, annotations): ~40 MB."
+MINI_EPIC_DEFAULTS = dict(n_participants=8, n_train_videos=128, n_test_videos=16, video_sec=(12., 16.), gap_sec=(1.1, 1.4),
+                          fps=30, size=(96, 72), margin=0.55, colour_words=False, jpeg_quality=90, gop=30, crf=23)
+"~1,300 train and ~160 test clips of ~1.1 s from 144 videos of ~14 s (RGB frames at 30 fps, MP4s, annotations)."
 MINI_EPIC_TINY = dict(n_participants=2, n_train_videos=2, n_test_videos=2, video_sec=(6., 8.))
 "A few-second configuration for tests: ~10 clips per split, every file of the real layout."
 
@@ -240,7 +242,7 @@ def _write_jpegs(frames, folder: Path, quality: int):
     for k, f in enumerate(frames): Image.fromarray(f).save(folder/f'frame_{k + 1:010d}.jpg', quality=quality)
 
 def _generate_epic(out: Path, seed, n_participants, n_train_videos, n_test_videos, video_sec, gap_sec, fps, size, margin,
-                   jpeg_quality, gop, crf):
+                   colour_words, jpeg_quality, gop, crf):
     from egovlp.video import write_video
     if size[0] % 2 or size[1] % 2: raise ValueError(f"size must be even (H.264 4:2:0), got {size}")
     vids = []
@@ -249,7 +251,8 @@ def _generate_epic(out: Path, seed, n_participants, n_train_videos, n_test_video
         vids.append((k, p, f'{p}_{k // n_participants + 1:02d}', 'train' if k < n_train_videos else 'test'))
     def make(v):
         k, p, vid, split = v
-        frames, rows = _mini_video(np.random.default_rng([seed, 7, k]), p, vid, video_sec, gap_sec, fps, size, margin)
+        frames, rows = _mini_video(np.random.default_rng([seed, 7, k]), p, vid, video_sec, gap_sec, fps, size, margin,
+                                   colour_words)
         _write_jpegs(frames, out/'frames'/vid, jpeg_quality)                  # the original's flattened layout
         (out/'frames_official'/p/'rgb_frames').mkdir(parents=True, exist_ok=True)
         os.symlink(os.path.relpath(out/'frames'/vid, out/'frames_official'/p/'rgb_frames'), out/'frames_official'/p/'rgb_frames'/vid)
@@ -276,9 +279,9 @@ def make_mini_epic(root=None, seed: int = 0, **sizes) -> Path:
     tup = lambda v: tuple(float(x) for x in v) if isinstance(v, (list, tuple)) else v
     params = {k: tup(v) for k, v in {**MINI_EPIC_DEFAULTS, **sizes}.items()}
     params['size'] = tuple(int(x) for x in params['size'])
-    spec = json.dumps(dict(version=1, seed=seed, **params), sort_keys=True)
+    spec = json.dumps(dict(version=2, seed=seed, **params), sort_keys=True)
     if root is None:
-        name = f'mini_epic_v1_seed{seed}'
+        name = f'mini_epic_v2_seed{seed}'
         if params != {k: tup(v) for k, v in MINI_EPIC_DEFAULTS.items()} | {'size': tuple(MINI_EPIC_DEFAULTS['size'])}:
             name += '_' + hashlib.sha1(spec.encode()).hexdigest()[:8]
         root = cache_dir(name)
