@@ -4,7 +4,7 @@
 
 # %% ../nbs/11_charades_ego.ipynb #8d763f3e
 from __future__ import annotations
-import csv, hashlib, json, logging, math, os, re, shutil, string, time, uuid
+import csv, json, logging, os, re, string
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader, Dataset
 
-from .core import cache_dir, cfg_get, get_logger
+from .core import cfg_get, generate_once, fill_placeholders
 from .egoclip import ClipReader
 from .trainer import Task, TextVideoCollate
 from .video import LoadStats, VideoReadError, VideoTransform
@@ -298,47 +298,19 @@ def _generate_charades(out: Path, seed, n_train, n_test, n_empty, video_sec, gap
 def make_mini_charades(root=None, seed: int = 0, **sizes) -> Path:
     """Write (once) and return mini-Charades-Ego: `<root>/CharadesEgo/{CharadesEgo_v1_train_only1st.csv,
     CharadesEgo_v1_test_only1st.csv, Charades_v1_classes.txt}` and `<root>/CharadesEgo_v1_480/<id>.mp4`.
-    `sizes` override `MINI_CHARADES_DEFAULTS` (e.g. `**MINI_CHARADES_TINY`); cached under `egovlp.core.cache_dir`."""
+    `sizes` override `MINI_CHARADES_DEFAULTS` (e.g. `**MINI_CHARADES_TINY`); `root=None` is the cache (`egovlp.core.generate_once`)."""
     unknown = set(sizes) - set(MINI_CHARADES_DEFAULTS)
     if unknown: raise TypeError(f"make_mini_charades: unknown parameters {sorted(unknown)}; known: {sorted(MINI_CHARADES_DEFAULTS)}")
     norm = lambda p: {k: tuple(map(float, v)) if k in ('video_sec', 'gap_sec') else tuple(map(int, v)) if k == 'size' else v
                       for k, v in p.items()}
     params = norm({**MINI_CHARADES_DEFAULTS, **sizes})
-    spec = json.dumps(dict(version=1, seed=seed, **params), sort_keys=True)
-    if root is None:
-        name = f'mini_charades_v1_seed{seed}'
-        if params != norm(MINI_CHARADES_DEFAULTS): name += '_' + hashlib.sha1(spec.encode()).hexdigest()[:8]
-        root = cache_dir(name)
-    root = Path(root); marker = root / '.complete'
-    def done():
-        if marker.read_text() != spec:
-            raise ValueError(f"{root} holds a mini-Charades-Ego made with other parameters:\n  {marker.read_text()}\nwanted:\n  {spec}")
-        return root
-    if marker.exists(): return done()
-    if root.exists() and any(root.iterdir()):
-        raise FileExistsError(f"{root} exists, is not empty and has no {marker.name} marker: not a (complete) mini-Charades-Ego")
-    root.parent.mkdir(parents=True, exist_ok=True)
-    tmp = root.parent / f'.{root.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}'
-    t0 = time.time()
-    try:
-        tmp.mkdir()
-        _generate_charades(tmp, seed, **params)
-        marker_tmp = tmp / '.complete'; marker_tmp.write_text(spec)
-        try: os.rename(tmp, root)
-        except OSError:
-            if marker.exists(): return done()        # another process finished first: use its copy
-            raise
-        get_logger('mini').info(f"mini-Charades-Ego written to {root} in {time.time() - t0:.1f} s")
-    finally:
-        if tmp.exists(): shutil.rmtree(tmp)
-    return root
+    return generate_once('mini-Charades-Ego', 'mini_charades', 1, seed, params, norm(MINI_CHARADES_DEFAULTS),
+                         lambda tmp: _generate_charades(tmp, seed, **params), root)
 
 def resolve_mini_charades(cfg: dict) -> dict:
     "Replace `{mini_charades}` in every string of the config by the mini-Charades-Ego root (generated once), then `{mini}`/`{mini_pretrained}` (launch.resolve_mini)."
     from egovlp.launch import resolve_mini
-    s = json.dumps(cfg)
-    if '{mini_charades}' in s: s = s.replace('{mini_charades}', str(make_mini_charades()))
-    return resolve_mini(json.loads(s))
+    return resolve_mini(fill_placeholders(cfg, {'{mini_charades}': make_mini_charades}))
 
 # %% ../nbs/11_charades_ego.ipynb #fbeeea11
 class CharadesTask(Task):

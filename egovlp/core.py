@@ -13,7 +13,7 @@ from typing import Any, Callable
 __all__ = ['CONFIG_SCHEMA', 'CONFIG_EXTRA_KEYS', 'DATASET_MODULES', 'LOG_FORMAT', 'read_config', 'cfg_get', 'cfg_set',
            'apply_overrides', 'ConfigError', 'Field', 'F', 'register_config_keys', 'validate_config', 'check_value',
            'get_logger', 'file_mode', 'io_error', 'atomic_write', 'atomic_save', 'atomic_write_text', 'seed_everything',
-           'cache_dir']
+           'cache_dir', 'generate_once', 'fill_placeholders']
 
 # %% ../nbs/00_core.ipynb #a593b80e
 def read_config(path) -> dict:
@@ -383,3 +383,57 @@ def cache_dir(*parts) -> Path:
     "The egovlp cache directory (`$EGOVLP_CACHE` or `~/.cache/egovlp`), joined with `parts`."
     base = Path(os.environ.get('EGOVLP_CACHE', Path.home()/'.cache'/'egovlp'))
     return base.joinpath(*parts)
+
+# %% ../nbs/00_core.ipynb #f083a4e2
+def generate_once(what: str, name: str, version: int, seed, params: dict, defaults: dict, generate: Callable[[Path], Any],
+                  root=None) -> Path:
+    """Write the generated dataset `what` once and return its root. `generate(tmp)` writes it into a temporary folder;
+    the marker `.complete` holds `{version, seed, **params}`. `root=None`: the cache, `cache_dir(f'{name}_v{version}_seed{seed}')`
+    plus a hash of the spec when `params` are not `defaults` (both normalised by the caller), or when that folder holds
+    the defaults of another version of the generator (so an upgrade never meets stale data, nor an error)."""
+    import hashlib, time, uuid
+    spec = json.dumps(dict(version=version, seed=seed, **params), sort_keys=True)
+    if root is None:
+        cname, tag = f'{name}_v{version}_seed{seed}', '_' + hashlib.sha1(spec.encode()).hexdigest()[:8]
+        root = cache_dir(cname if params == defaults else cname + tag)
+        m = root/'.complete'
+        if m.exists() and m.read_text() != spec: root = cache_dir(cname + tag)   # the defaults of another egovlp version
+    root = Path(root); marker = root/'.complete'
+    def done():
+        if marker.read_text() != spec:
+            raise ValueError(f"{root} holds a {what} made with other parameters:\n  {marker.read_text()}\nwanted:\n  {spec}")
+        return root
+    if marker.exists(): return done()
+    if root.exists() and any(root.iterdir()):
+        raise FileExistsError(f"{root} exists, is not empty and has no {marker.name} marker: not a (complete) {what}; "
+                              f"remove it or pick another root")
+    root.parent.mkdir(parents=True, exist_ok=True)
+    tmp = root.parent/f'.{root.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}'
+    t0 = time.time()
+    try:
+        tmp.mkdir()
+        generate(tmp)
+        (tmp/'.complete').write_text(spec)
+        try: os.rename(tmp, root)
+        except OSError:
+            if marker.exists(): return done()        # another process finished first: use its copy
+            raise
+        get_logger('mini').info(f"{what} written to {root} in {time.time() - t0:.1f} s")
+    finally:
+        if tmp.exists(): shutil.rmtree(tmp)
+    return root
+
+def fill_placeholders(cfg, makers: dict):
+    """`cfg` with every placeholder of `makers` (e.g. `'{mini_epic}'`) replaced, in any string, by `str(makers[key]())`;
+    a maker runs once, and only if its placeholder occurs."""
+    made = {}
+    def sub(x):
+        if isinstance(x, dict): return {k: sub(v) for k, v in x.items()}
+        if isinstance(x, list): return [sub(v) for v in x]
+        if isinstance(x, str):
+            for key, make in makers.items():
+                if key in x:
+                    if key not in made: made[key] = str(make())
+                    x = x.replace(key, made[key])
+        return x
+    return sub(cfg)

@@ -110,10 +110,15 @@ def metric_table(rows: dict, metrics: Sequence[str] | None = None) -> str:
     cols = list(rows)
     keys = list(metrics or dict.fromkeys(k for r in rows.values() for k in r))
     w = max([len(k) for k in keys] + [6])
-    out = [f"{'':<{w}}" + ''.join(f'{c:>14}' for c in cols)]
+    cw = {c: max(14, len(c) + 2) for c in cols}
+    out = [f"{'':<{w}}" + ''.join(f'{c:>{cw[c]}}' for c in cols)]
     for k in keys:
-        out.append(f'{k:<{w}}' + ''.join(f"{rows[c][k]:>14.2f}" if k in rows[c] else f"{'-':>14}" for c in cols))
+        out.append(f'{k:<{w}}' + ''.join(f"{rows[c][k]:>{cw[c]}.2f}" if k in rows[c] else f"{'-':>{cw[c]}}" for c in cols))
     return '\n'.join(out)
+
+def _chance(task) -> dict:
+    "A task that can say what random scores get (`task.chance()`, e.g. EPIC's mAP / nDCG) has it printed first."
+    return {'chance (random scores)': task.chance()} if callable(getattr(task, 'chance', None)) else {}
 
 def finetune(cfg: dict, resume=None, resume_anyway: bool = False) -> dict:
     "Zero-shot evaluation, fine-tuning and final evaluation of the config's task; prints the before/after table."
@@ -135,7 +140,7 @@ def finetune(cfg: dict, resume=None, resume_anyway: bool = False) -> dict:
     if not set(getattr(task, 'metrics', ())) & set(after): after = trainer.evaluate()
     after = {k: v for k, v in after.items() if k in set(getattr(task, 'metrics', after)) | set(before)}
     if trainer.acc.is_main_process:
-        rows = ({'zero-shot': before} if before else {}) | {'fine-tuned': after}
+        rows = _chance(task) | ({'zero-shot': before} if before else {}) | {'fine-tuned': after}
         print(f"\n{cfg.get('name', task.name)}: {len(state['history'])} epoch(s), {time.time() - t0:.0f}s of training")
         print(metric_table(rows, getattr(task, 'metrics', None)))
     state['before'], state['after'] = before, after
@@ -154,7 +159,7 @@ def evaluate(cfg: dict) -> dict:
     res = trainer.evaluate()
     if trainer.acc.is_main_process:
         print(f"\n{cfg.get('name', task.name)} ({time.time() - t0:.1f}s):")
-        print(metric_table({'metric': res}))
+        print(metric_table(_chance(task) | {'metric': res}))
     return res
 
 def _config(argv, description):

@@ -4,7 +4,7 @@
 
 # %% ../nbs/10_epic_mir.ipynb #bf6f04b7
 from __future__ import annotations
-import hashlib, json, logging, math, os, pickle, re, shutil, time, uuid
+import logging, os, pickle, re
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -13,7 +13,7 @@ import pandas as pd
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-from .core import cache_dir, cfg_get, get_logger, atomic_write
+from .core import cfg_get, atomic_write, generate_once, fill_placeholders
 from .video import LoadStats, VideoReadError, VideoTransform, sample_frame_indices
 from .egoclip import ClipReader, parse_int_lists
 from .trainer import Task, TextVideoCollate
@@ -230,9 +230,9 @@ def _mini_video(rng, participant, video_id, dur_range, gap_range, fps, size, mar
                          noun=words[0], noun_class=int(nouns_[0]), all_nouns=str(words), all_noun_classes=str([int(x) for x in nouns_])))
     return frames, rows
 
-MINI_EPIC_DEFAULTS = dict(n_participants=8, n_train_videos=128, n_test_videos=16, video_sec=(12., 16.), gap_sec=(1.1, 1.4),
+MINI_EPIC_DEFAULTS = dict(n_participants=8, n_train_videos=128, n_test_videos=32, video_sec=(12., 16.), gap_sec=(1.1, 1.4),
                           fps=30, size=(96, 72), margin=0.55, colour_words=False, jpeg_quality=90, gop=30, crf=23)
-"~1,300 train and ~160 test clips of ~1.1 s from 144 videos of ~14 s (RGB frames at 30 fps, MP4s, annotations)."
+"~1,300 train and ~320 test clips of ~1.1 s from 160 videos of ~14 s (RGB frames at 30 fps, MP4s, annotations)."
 MINI_EPIC_TINY = dict(n_participants=2, n_train_videos=2, n_test_videos=2, video_sec=(6., 8.))
 "A few-second configuration for tests: ~10 clips per split, every file of the real layout."
 
@@ -273,48 +273,20 @@ def _generate_epic(out: Path, seed, n_participants, n_train_videos, n_test_video
 def make_mini_epic(root=None, seed: int = 0, **sizes) -> Path:
     """Write (once) and return mini-EPIC-MIR: `<root>/annotations/` (the 2 clip csvs, 2 sentence csvs, `relevancy/*.pkl`),
     `<root>/frames/<video_id>/frame_%010d.jpg` (flat layout), `<root>/frames_official/<P>/rgb_frames/<video_id>` (official
-    layout, links to the same folders) and `<root>/videos/<P>/<video_id>.MP4`. `sizes` override `MINI_EPIC_DEFAULTS`."""
+    layout, links to the same folders) and `<root>/videos/<P>/<video_id>.MP4`. `sizes` override `MINI_EPIC_DEFAULTS`;
+    `root=None` is the cache (`egovlp.core.generate_once`)."""
     unknown = set(sizes) - set(MINI_EPIC_DEFAULTS)
     if unknown: raise TypeError(f"make_mini_epic: unknown parameters {sorted(unknown)}; known: {sorted(MINI_EPIC_DEFAULTS)}")
-    tup = lambda v: tuple(float(x) for x in v) if isinstance(v, (list, tuple)) else v
-    params = {k: tup(v) for k, v in {**MINI_EPIC_DEFAULTS, **sizes}.items()}
-    params['size'] = tuple(int(x) for x in params['size'])
-    spec = json.dumps(dict(version=2, seed=seed, **params), sort_keys=True)
-    if root is None:
-        name = f'mini_epic_v2_seed{seed}'
-        if params != {k: tup(v) for k, v in MINI_EPIC_DEFAULTS.items()} | {'size': tuple(MINI_EPIC_DEFAULTS['size'])}:
-            name += '_' + hashlib.sha1(spec.encode()).hexdigest()[:8]
-        root = cache_dir(name)
-    root = Path(root); marker = root/'.complete'
-    def done():
-        if marker.read_text() != spec: raise ValueError(f"{root} holds a mini-EPIC made with other parameters:\n  {marker.read_text()}\nwanted:\n  {spec}")
-        return root
-    if marker.exists(): return done()
-    if root.exists() and any(root.iterdir()):
-        raise FileExistsError(f"{root} exists, is not empty and has no {marker.name} marker; remove it or pick another root")
-    root.parent.mkdir(parents=True, exist_ok=True)
-    tmp = root.parent/f'.{root.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}'
-    t0 = time.time()
-    try:
-        tmp.mkdir()
-        _generate_epic(tmp, seed, **params)
-        (tmp/'.complete').write_text(spec)
-        try: os.rename(tmp, root)
-        except OSError:
-            if marker.exists(): return done()
-            raise
-        get_logger('mini').info(f"mini-EPIC-MIR written to {root} in {time.time() - t0:.1f} s")
-    finally:
-        if tmp.exists(): shutil.rmtree(tmp)
-    return root
+    norm = lambda p: {k: tuple(map(int, v)) if k == 'size' else tuple(map(float, v)) if isinstance(v, (list, tuple)) else v
+                      for k, v in p.items()}
+    params = norm({**MINI_EPIC_DEFAULTS, **sizes})
+    return generate_once('mini-EPIC-MIR', 'mini_epic', 2, seed, params, norm(MINI_EPIC_DEFAULTS),
+                         lambda tmp: _generate_epic(tmp, seed, **params), root)
 
 def resolve_mini_epic(cfg: dict) -> dict:
     "Replace `{mini_epic}` in every string of the config by the mini-EPIC-MIR root (`make_mini_epic(**data_loader args['mini_epic'])`)."
-    s = json.dumps(cfg)
-    if '{mini_epic}' not in s: return cfg
     from egovlp.launch import loader_args
-    root = make_mini_epic(**loader_args(cfg).get('mini_epic', {}))
-    return json.loads(s.replace('{mini_epic}', str(root)))
+    return fill_placeholders(cfg, {'{mini_epic}': lambda: make_mini_epic(**loader_args(cfg).get('mini_epic', {}))})
 
 # %% ../nbs/10_epic_mir.ipynb #4899a3f1
 def calculate_mAP(sim_mat, relevancy_matrix):
@@ -662,6 +634,11 @@ class EpicMIRTask(Task):
             w = trainer.acc.gather(w) if trainer.acc.num_processes > 1 else w
             return self.loss(sim, w), batch['video'].shape[0]
         return self.loss(sim), batch['video'].shape[0]
+
+    def chance(self, seeds: int = 5) -> dict:
+        "The metrics of random scores on the test relevancy (mean of `seeds` draws): the floor to read the others against."
+        te = self.test_dataset(); R = te.relevancy[:, te.sent_row >= 0]
+        return {k: float(np.mean([mir_metrics(np.random.default_rng(s).random(R.shape), R)[k] for s in range(seeds)])) for k in MIR_METRICS}
 
     def evaluate(self, model, trainer):
         return evaluate_mir(model, self.test_dataset(), self.tokenizer, trainer.acc, self.dual_softmax, self.batch_size,

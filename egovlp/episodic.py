@@ -4,7 +4,7 @@
 
 # %% ../nbs/12_ego4d_episodic.ipynb #d274c8a8
 from __future__ import annotations
-import json, math, os, shutil, time, uuid, hashlib, logging
+import json, math, time, logging
 from collections import Counter
 from fractions import Fraction
 from pathlib import Path
@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 
-from .core import atomic_save, atomic_write, atomic_write_text, cache_dir, cfg_get, get_logger
+from .core import atomic_save, atomic_write, atomic_write_text, cfg_get, get_logger, generate_once, fill_placeholders
 from .video import (VideoReadError, video_info, test_crop, normalize, write_video,
                     _open_stream, _seek_target, _decode_wanted, _to_rgb)
 from .egoclip import ClipReader, chunk_addresses
@@ -226,38 +226,19 @@ def _generate_episodic(out: Path, seed, n_videos, video_sec, clips_per_video, cl
 def make_mini_episodic(root=None, seed: int = 0, **sizes) -> Path:
     """Write (once) and return mini-NLQ/MQ: `nlq_{train,val,test_unannotated}.json`, `moments_*.json` (the real schema),
     `videos/<video_uid>.mp4` and the same videos in chunks `videos_chunked/<video_uid>/<k>.mp4`, rendered from the
-    mini-EgoClip scenes; each query names an event that happens inside its clip. Cached under `cache_dir()`."""
+    mini-EgoClip scenes; each query names an event that happens inside its clip. `root=None` is the cache (`egovlp.core.generate_once`)."""
     unknown = set(sizes) - set(MINI_EPISODIC_DEFAULTS)
     if unknown: raise TypeError(f"make_mini_episodic: unknown parameters {sorted(unknown)}; known: {sorted(MINI_EPISODIC_DEFAULTS)}")
-    params = {**MINI_EPISODIC_DEFAULTS, **sizes}
-    params = {k: list(v) if isinstance(v, (tuple, list)) else v for k, v in params.items()}
-    spec = json.dumps(dict(version=1, seed=seed, **params), sort_keys=True)
-    if root is None: root = cache_dir(f"mini_episodic_v1_seed{seed}_{hashlib.sha1(spec.encode()).hexdigest()[:8]}")
-    root, marker = Path(root), Path(root)/'.complete'
-    if marker.exists():
-        if marker.read_text() != spec: raise ValueError(f"{root} holds a mini-NLQ/MQ made with other parameters: {marker.read_text()}")
-        return root
-    if root.exists() and any(root.iterdir()): raise FileExistsError(f"{root} exists, is not empty and is not a complete mini-NLQ/MQ")
-    root.parent.mkdir(parents=True, exist_ok=True)
-    tmp = root.parent/f'.{root.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}'
-    try:
-        tmp.mkdir(); _generate_episodic(tmp, seed, **params); (tmp/'.complete').write_text(spec)
-        try: os.rename(tmp, root)
-        except OSError:
-            if marker.exists(): return root
-            raise
-    finally:
-        if tmp.exists(): shutil.rmtree(tmp)
-    return root
+    norm = lambda p: {k: list(v) if isinstance(v, (tuple, list)) else v for k, v in p.items()}
+    params = norm({**MINI_EPISODIC_DEFAULTS, **sizes})
+    return generate_once('mini-NLQ/MQ', 'mini_episodic', 1, seed, params, norm(MINI_EPISODIC_DEFAULTS),
+                         lambda tmp: _generate_episodic(tmp, seed, **params), root)
 
 def resolve_mini_nlq(cfg: dict) -> dict:
     "Replace `{mini_nlq}` / `{mini_mq}` (the mini-NLQ/MQ root, `cfg['mini']` args) and launch's `{mini}`, `{mini_pretrained}`."
     from egovlp.launch import resolve_mini
-    s = json.dumps(cfg)
-    if '{mini_nlq}' in s or '{mini_mq}' in s:
-        root = str(make_mini_episodic(**cfg.get('mini', {})))
-        s = s.replace('{mini_nlq}', root).replace('{mini_mq}', root)
-    return resolve_mini(json.loads(s))
+    root = lambda: make_mini_episodic(**cfg.get('mini', {}))
+    return resolve_mini(fill_placeholders(cfg, {'{mini_nlq}': root, '{mini_mq}': root}))
 
 # %% ../nbs/12_ego4d_episodic.ipynb #1d723d53
 def _rgb(frame, short):

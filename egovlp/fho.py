@@ -4,7 +4,7 @@
 
 # %% ../nbs/13_ego4d_fho.ipynb #2734ed97
 from __future__ import annotations
-import hashlib, json, math, os, shutil, time, uuid
+import json, math, os, uuid
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -14,7 +14,7 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
-from .core import cache_dir, cfg_get, get_logger
+from .core import cfg_get, get_logger, generate_once, fill_placeholders
 from .video import LoadStats, VideoReadError, VideoTransform, load_frames, write_video
 from .trainer import Task, TextVideoCollate
 
@@ -528,45 +528,14 @@ def make_mini_fho(root=None, seed: int = 0, **sizes) -> Path:
                       for k, v in p.items()}
     params = norm({**MINI_FHO_DEFAULTS, **sizes})
     if params['size'][0] % 2 or params['size'][1] % 2: raise ValueError(f"size must be even (H.264 4:2:0), got {params['size']}")
-    spec = json.dumps(dict(version=2, seed=seed, **params), sort_keys=True)
-    if root is None:
-        name = f'mini_fho_v2_seed{seed}'
-        if params != norm(MINI_FHO_DEFAULTS): name += '_' + hashlib.sha1(spec.encode()).hexdigest()[:8]
-        root = cache_dir(name)
-    root = Path(root); marker = root/'.complete'
-    def done():
-        if marker.read_text() != spec:
-            raise ValueError(f"{root} holds a mini-FHO made with other parameters:\n  {marker.read_text()}\nwanted:\n  {spec}")
-        return root
-    if marker.exists(): return done()
-    if root.exists() and any(root.iterdir()):
-        raise FileExistsError(f"{root} exists, is not empty and has no {marker.name} marker: not a (complete) mini-FHO; remove it or pick another root")
-    root.parent.mkdir(parents=True, exist_ok=True)
-    tmp = root.parent/f'.{root.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}'
-    t0 = time.time()
-    try:
-        tmp.mkdir()
-        _generate_fho(tmp, seed, **params)
-        (tmp/'.complete').write_text(spec)
-        try: os.rename(tmp, root)
-        except OSError:
-            if marker.exists(): return done()            # another process finished first: use its copy
-            raise
-        _log.info(f"mini-FHO written to {root} in {time.time() - t0:.1f} s")
-    finally:
-        if tmp.exists(): shutil.rmtree(tmp)
-    return root
+    return generate_once('mini-FHO', 'mini_fho', 2, seed, params, norm(MINI_FHO_DEFAULTS),
+                         lambda tmp: _generate_fho(tmp, seed, **params), root)
 
 def resolve_mini_fho(cfg: dict) -> dict:
     """Replace `{mini_fho}` in every string of the config by the mini-FHO root (generated if needed, with the data
     loader's `mini_fho` args), then `{mini_pretrained}` / `{mini}` through `egovlp.launch.resolve_mini`."""
-    s = json.dumps(cfg)
-    if '{mini_fho}' in s: s = s.replace('{mini_fho}', str(make_mini_fho(**_loader_args(cfg).get('mini_fho', {}))))
-    cfg = json.loads(s)
-    if '{mini_pretrained}' in s or '{mini}' in s:
-        from egovlp.launch import resolve_mini
-        cfg = resolve_mini(cfg)
-    return cfg
+    from egovlp.launch import resolve_mini
+    return resolve_mini(fill_placeholders(cfg, {'{mini_fho}': lambda: make_mini_fho(**_loader_args(cfg).get('mini_fho', {}))}))
 
 # %% ../nbs/13_ego4d_fho.ipynb #f4010fab
 from .core import register_config_keys, F as Key   # F: a config field (torch.nn.functional keeps the name F here)

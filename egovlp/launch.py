@@ -9,7 +9,7 @@ from pathlib import Path
 
 import torch
 
-from .core import read_config, apply_overrides, cfg_get, get_logger, seed_everything, validate_config
+from .core import read_config, apply_overrides, cfg_get, get_logger, seed_everything, validate_config, fill_placeholders
 
 # %% auto #0
 __all__ = ['REPO_CONFIGS', 'resolve_mini', 'loader_args', 'mini_pretrained', 'build_model', 'build_tokenizer', 'build_loss',
@@ -20,12 +20,10 @@ __all__ = ['REPO_CONFIGS', 'resolve_mini', 'loader_args', 'mini_pretrained', 'bu
 def resolve_mini(cfg: dict) -> dict:
     """Replace `{mini}` in every string of the config by the mini-EgoClip root (generated if needed, `cfg['mini']` args),
     and `{mini_pretrained}` by the mini-EgoClip model's `model_best.pth` (`mini_pretrained()`: trained once if absent)."""
-    s = json.dumps(cfg)
-    if '{mini_pretrained}' in s: s = s.replace('{mini_pretrained}', str(mini_pretrained()))
-    if '{mini}' not in s: return json.loads(s)
-    from egovlp.mini import make_mini_egoclip
-    root = make_mini_egoclip(**cfg.get('mini', {}))
-    return json.loads(s.replace('{mini}', str(root)))
+    def mini():
+        from egovlp.mini import make_mini_egoclip
+        return make_mini_egoclip(**cfg.get('mini', {}))
+    return fill_placeholders(cfg, {'{mini_pretrained}': mini_pretrained, '{mini}': mini})
 
 def loader_args(cfg: dict, i: int = 0) -> dict:
     "The `args` of the i-th data loader (the original allows a list or a single dict)."
@@ -38,20 +36,26 @@ REPO_CONFIGS = Path(__file__).resolve().parents[1]/'configs' if '__file__' in gl
 "The repository's `configs/` folder (an editable install or a checkout)."
 
 def mini_pretrained(local='results/mini/model_best.pth') -> Path:
-    "The mini-EgoClip model of `python scripts/pretrain.py`: `local` if it exists, else trained once into the cache."
+    """The mini-EgoClip model of `python scripts/pretrain.py`: `local` if it exists, else trained once into the cache,
+    in a folder keyed by the resolved `configs/mini/egoclip.json` (the mini-EgoClip folder included), and used only
+    once a `.complete` marker says its training finished (an interrupted one is started again, never half reused)."""
     if Path(local).exists(): return Path(local).resolve()
-    import fcntl
+    import fcntl, hashlib, shutil
     from egovlp.core import cache_dir
-    out = cache_dir('mini_pretrained_v1'); best = out/'model_best.pth'
+    cfg = resolve_mini(apply_overrides(read_config(REPO_CONFIGS/'mini'/'egoclip.json'), ['trainer.progress=false']))
+    key = hashlib.sha1(json.dumps(cfg, sort_keys=True).encode()).hexdigest()[:8]
+    out = cache_dir(f'mini_pretrained_v1_{key}'); best, done = out/'model_best.pth', out/'.complete'
     out.mkdir(parents=True, exist_ok=True)
     with open(out/'.lock', 'w') as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)          # one training; the other callers wait here and then reuse it
-        if not best.exists():
+        if not done.exists():
+            for p in out.iterdir():                # what an interrupted run left
+                if p.name != '.lock': shutil.rmtree(p) if p.is_dir() else p.unlink()
             get_logger('egovlp.launch').info(f"no mini-EgoClip model yet: pretraining one into {out} (a few minutes, once)")
-            cfg = apply_overrides(read_config(REPO_CONFIGS/'mini'/'egoclip.json'),
-                                  [f'trainer.save_dir="{out}"', 'trainer.progress=false'])
-            pretrain(resolve_mini(cfg))
+            cfg['trainer']['save_dir'] = str(out)
+            pretrain(cfg)
             if not best.exists(): raise RuntimeError(f"mini-EgoClip pretraining in {out} wrote no model_best.pth")
+            done.write_text(json.dumps(cfg, sort_keys=True))
     return best
 
 # %% ../nbs/08_launch.ipynb #1586047c

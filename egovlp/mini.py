@@ -4,14 +4,14 @@
 
 # %% ../nbs/02a_mini_egoclip.ipynb #b76cd4a4
 from __future__ import annotations
-import hashlib, json, os, re, shutil, time, uuid
+import json, os, re, time, uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from .core import cache_dir, get_logger
+from .core import generate_once
 from .video import write_video
 from .egoclip import EGOCLIP_COLUMNS   # the one EgoClip column list
 
@@ -287,38 +287,12 @@ def _generate(out: Path, seed, n_videos, n_mcq_videos, video_sec, gap_sec, chunk
 
 def make_mini_egoclip(root=None, seed: int = 0, **sizes) -> Path:
     """Write (once) and return the mini-EgoClip dataset: `<root>/egoclip.csv`, `<root>/egomcq.json`,
-    `<root>/videos/<video_uid>/<k>.mp4`. `sizes` override `MINI_DEFAULTS` (e.g. `**MINI_TINY` for tests)."""
+    `<root>/videos/<video_uid>/<k>.mp4`. `sizes` override `MINI_DEFAULTS` (e.g. `**MINI_TINY` for tests);
+    `root=None` is the cache (`egovlp.core.generate_once`)."""
     unknown = set(sizes) - set(MINI_DEFAULTS)
     if unknown: raise TypeError(f"make_mini_egoclip: unknown parameters {sorted(unknown)}; known: {sorted(MINI_DEFAULTS)}")
     norm = lambda p: {k: tuple(map(float, v)) if k in ('video_sec', 'gap_sec') else tuple(map(int, v)) if k == 'size'
                       else float(v) if k == 'chunk_sec' else v for k, v in p.items()}
     params = norm({**MINI_DEFAULTS, **sizes})
-    spec = json.dumps(dict(version=2, seed=seed, **params), sort_keys=True)
-    if root is None:
-        name = f'mini_egoclip_v2_seed{seed}'
-        if params != norm(MINI_DEFAULTS): name += '_' + hashlib.sha1(spec.encode()).hexdigest()[:8]
-        root = cache_dir(name)
-    root = Path(root)
-    marker = root/'.complete'
-    def done():
-        if marker.read_text() != spec:
-            raise ValueError(f"{root} holds a mini-EgoClip made with other parameters:\n  {marker.read_text()}\nwanted:\n  {spec}")
-        return root
-    if marker.exists(): return done()
-    if root.exists() and any(root.iterdir()):
-        raise FileExistsError(f"{root} exists, is not empty and has no {marker.name} marker: not a (complete) mini-EgoClip; remove it or pick another root")
-    root.parent.mkdir(parents=True, exist_ok=True)
-    tmp = root.parent/f'.{root.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}'
-    t0 = time.time()
-    try:
-        tmp.mkdir()
-        _generate(tmp, seed, **params)
-        (tmp/'.complete').write_text(spec)
-        try: os.rename(tmp, root)
-        except OSError:
-            if marker.exists(): return done()    # another process finished first: use its copy
-            raise
-        get_logger('mini').info(f"mini-EgoClip written to {root} in {time.time() - t0:.1f} s")
-    finally:
-        if tmp.exists(): shutil.rmtree(tmp)
-    return root
+    return generate_once('mini-EgoClip', 'mini_egoclip', 2, seed, params, norm(MINI_DEFAULTS),
+                         lambda tmp: _generate(tmp, seed, **params), root)
