@@ -12,9 +12,9 @@ import torch
 from .core import read_config, apply_overrides, cfg_get, get_logger, seed_everything, validate_config, fill_placeholders
 
 # %% auto #0
-__all__ = ['REPO_CONFIGS', 'resolve_mini', 'loader_args', 'mini_pretrained', 'build_model', 'build_tokenizer', 'build_loss',
-           'build_egoclip', 'build_egomcq', 'build_trainer', 'parse_args', 'load_config', 'before_after_table',
-           'pretrain', 'pretrain_cli', 'eval_egomcq_cli']
+__all__ = ['REPO_CONFIGS', 'MINI_PRETRAIN_THREADS', 'resolve_mini', 'loader_args', 'mini_pretrained', 'build_model',
+           'build_tokenizer', 'build_loss', 'build_egoclip', 'build_egomcq', 'build_trainer', 'parse_args',
+           'load_config', 'before_after_table', 'pretrain', 'pretrain_cli', 'eval_egomcq_cli']
 
 # %% ../nbs/08_launch.ipynb #bcff13e2
 def resolve_mini(cfg: dict) -> dict:
@@ -35,12 +35,25 @@ def loader_args(cfg: dict, i: int = 0) -> dict:
 REPO_CONFIGS = Path(__file__).resolve().parents[1]/'configs' if '__file__' in globals() else Path('../configs').resolve()
 "The repository's `configs/` folder (an editable install or a checkout)."
 
+MINI_PRETRAIN_THREADS = 2
+"CPU threads of the mini-EgoClip pretraining: float sums depend on the thread count, and the model should not."
+
+def _clean_env(threads: int) -> dict:
+    "This environment without a launcher's process-group variables, on the CPU, with `threads` threads."
+    drop = ('RANK', 'WORLD_SIZE', 'LOCAL_RANK', 'LOCAL_WORLD_SIZE', 'GROUP_RANK', 'GROUP_WORLD_SIZE', 'ROLE_RANK',
+            'ROLE_WORLD_SIZE', 'MASTER_ADDR', 'MASTER_PORT', 'OMP_NUM_THREADS', 'MKL_NUM_THREADS')
+    env = {k: v for k, v in os.environ.items() if k not in drop and not k.startswith(('ACCELERATE_', 'TORCHELASTIC_'))}
+    return env | {'OMP_NUM_THREADS': str(threads), 'MKL_NUM_THREADS': str(threads), 'CUDA_VISIBLE_DEVICES': ''}
+
 def mini_pretrained(local='results/mini/model_best.pth') -> Path:
     """The mini-EgoClip model of `python scripts/pretrain.py`: `local` if it exists, else trained once into the cache,
     in a folder keyed by the resolved `configs/mini/egoclip.json` (the mini-EgoClip folder included), and used only
-    once a `.complete` marker says its training finished (an interrupted one is started again, never half reused)."""
+    once a `.complete` marker says its training finished (an interrupted one is started again, never half reused).
+    It trains in a subprocess of its own, on the CPU with `MINI_PRETRAIN_THREADS` threads, so the model is the same
+    whoever asks first: a notebook (all cores), `accelerate launch` (which sets OMP_NUM_THREADS=1) or one rank of a
+    multi-process job (which must not train it inside its process group)."""
     if Path(local).exists(): return Path(local).resolve()
-    import fcntl, hashlib, shutil
+    import fcntl, hashlib, shutil, subprocess
     from egovlp.core import cache_dir
     cfg = resolve_mini(apply_overrides(read_config(REPO_CONFIGS/'mini'/'egoclip.json'), ['trainer.progress=false']))
     key = hashlib.sha1(json.dumps(cfg, sort_keys=True).encode()).hexdigest()[:8]
@@ -53,8 +66,11 @@ def mini_pretrained(local='results/mini/model_best.pth') -> Path:
                 if p.name != '.lock': shutil.rmtree(p) if p.is_dir() else p.unlink()
             get_logger('egovlp.launch').info(f"no mini-EgoClip model yet: pretraining one into {out} (a few minutes, once)")
             cfg['trainer']['save_dir'] = str(out)
-            pretrain(cfg)
-            if not best.exists(): raise RuntimeError(f"mini-EgoClip pretraining in {out} wrote no model_best.pth")
+            (out/'config.json').write_text(json.dumps(cfg, indent=2))
+            r = subprocess.run([sys.executable, '-c', 'from egovlp.launch import pretrain_cli; pretrain_cli()',
+                                '-c', str(out/'config.json')], env=_clean_env(MINI_PRETRAIN_THREADS))
+            if r.returncode or not best.exists():
+                raise RuntimeError(f"mini-EgoClip pretraining in {out} failed (exit {r.returncode}); its log: {out/'log'/'info.log'}")
             done.write_text(json.dumps(cfg, sort_keys=True))
     return best
 
