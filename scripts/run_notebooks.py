@@ -5,8 +5,9 @@
     python scripts/run_notebooks.py --check         # execute nothing: only check the committed outputs
 
 Each notebook runs with `nbs/` as the working directory and the repository root first on `PYTHONPATH` (so this
-checkout's `egovlp` is the one imported), the way `nbdev_test` runs it: cells flagged `#| slow` / `#| cuda` are skipped
-(unless `--flags "slow cuda"`) and keep no output. Progress bars are switched off (`TQDM_DISABLE=1`). Afterwards the
+checkout's `egovlp` is the one imported). Cells flagged `#| demo` (long runs whose outputs the notebook shows; `pytest`
+and `nbdev_test` skip them) ARE executed here; cells flagged `#| slow` / `#| cuda` are skipped (unless
+`--flags "slow cuda"`) and keep no output. Progress bars are switched off (`TQDM_DISABLE=1`). Afterwards the
 notebook is cleaned with `nbdev_clean`, and its outputs are checked: the run fails if any output shows an absolute path
 of this machine (the checkout, the home directory, /work/, /root/, /tmp/) or a progress bar.
 """
