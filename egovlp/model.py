@@ -21,11 +21,11 @@ from .kernels import (FAST_GROUPS, FUSED_MAX_FRAMES, TimeKernel, SpaceKernel, Ge
 log = logging.getLogger(__name__)
 
 # %% auto #0
-__all__ = ['log', 'ATTN_IMPLS', 'RESIDUAL_DTYPES', 'FAST_OPTIONS', 'UNCASED_BERT_VOCAB', 'restricted_pickle', 'VarAttention',
-           'SpaceTimeBlock', 'SpaceTimeTransformer', 'fast_options', 'load_vit_weights', 'vit_state_dict',
-           'build_text_model', 'bundled_vocab_file', 'get_tokenizer', 'tokenize', 'build_video_model', 'sim_matrix',
-           'FrozenInTime', 'tiny_video_params', 'tiny_text_params', 'PickledStub', 'RestrictedUnpickler',
-           'load_checkpoint_file', 'inflate_temporal_embed', 'load_egovlp_checkpoint']
+__all__ = ['log', 'ATTN_IMPLS', 'RESIDUAL_DTYPES', 'FAST_OPTIONS', 'UNCASED_BERT_VOCAB', 'VarAttention', 'SpaceTimeBlock',
+           'SpaceTimeTransformer', 'fast_options', 'load_vit_weights', 'vit_state_dict', 'build_text_model',
+           'bundled_vocab_file', 'get_tokenizer', 'tokenize', 'build_video_model', 'sim_matrix', 'FrozenInTime',
+           'tiny_video_params', 'tiny_text_params', 'load_checkpoint_file', 'inflate_temporal_embed',
+           'load_egovlp_checkpoint', 'PickledStub', 'RestrictedUnpickler', 'restricted_pickle']
 
 # %% ../nbs/03_model.ipynb #41bb261e
 ATTN_IMPLS = ('fast', 'fused', 'einsum', 'sdpa', 'triton', 'reference')
@@ -450,63 +450,8 @@ def tiny_text_params(**kw):
     return {**dict(model='distilbert-base-uncased', pretrained=False, input='text', config=cfg), **kw}
 
 # %% ../nbs/03_model.ipynb #f70e2f36
-_ORIGINAL_REPO_MODULES = ('parse_config', 'logger', 'utils', 'model', 'data_loader', 'trainer', 'base')
-_SAFE_GLOBALS = {
-    'builtins': {'set', 'frozenset', 'slice', 'range', 'complex', 'bytearray', 'bytes', 'list', 'dict', 'tuple', 'int',
-                 'float', 'str', 'bool', 'object'},
-    'collections': {'OrderedDict', 'defaultdict', 'Counter', 'deque'},
-    'copyreg': {'_reconstructor'}, '_codecs': {'encode'},
-    'pathlib._local': {'Path', 'PosixPath', 'WindowsPath', 'PurePath', 'PurePosixPath', 'PureWindowsPath'},
-    'pathlib': {'Path', 'PosixPath', 'WindowsPath', 'PurePath', 'PurePosixPath', 'PureWindowsPath'},
-    'argparse': {'Namespace'}, 'datetime': {'datetime', 'date', 'time', 'timedelta'},
-    'numpy': {'ndarray', 'dtype'}, 'numpy.core.multiarray': {'_reconstruct', 'scalar'},
-    'numpy._core.multiarray': {'_reconstruct', 'scalar'},
-}
-
-class PickledStub:
-    "Inert stand-in for a class of the original EgoVLP repo found in a checkpoint (e.g. parse_config.ConfigParser)."
-    _original = '?'
-    def __new__(cls, *args, **kwargs):
-        obj = object.__new__(cls); obj.__dict__['_args'] = args; return obj
-    def __init__(self, *args, **kwargs): pass
-    def __setstate__(self, state): self.__dict__['_state'] = state
-    def __setitem__(self, k, v): self.__dict__.setdefault('_items', {})[k] = v
-    def append(self, v): self.__dict__.setdefault('_list', []).append(v)
-    def extend(self, vs): self.__dict__.setdefault('_list', []).extend(vs)
-    def __repr__(self): return f"<stub of {self._original}>"
-
-@functools.lru_cache(None)
-def _torch_allowed_globals():
-    try:
-        from torch._weights_only_unpickler import _get_allowed_globals
-        return _get_allowed_globals()
-    except Exception: return {}
-
-class RestrictedUnpickler(pickle.Unpickler):
-    "Unpickles checkpoints without running arbitrary code: tensors, containers, numpy scalars, paths; original-repo classes → stubs."
-    _stubs = {}
-    def find_class(self, module, name):
-        if name in _SAFE_GLOBALS.get(module, ()) or (module == 'numpy.dtypes' and name.endswith('DType')):
-            return super().find_class(module, name)
-        if module == 'torch' or module.startswith('torch.'):
-            allowed = _torch_allowed_globals()
-            if f'{module}.{name}' in allowed: return allowed[f'{module}.{name}']
-            if name.endswith('Storage') or name in ('_rebuild_tensor_v2', '_rebuild_parameter', '_rebuild_from_type_v2'):
-                return super().find_class(module, name)
-        if module.split('.')[0] in _ORIGINAL_REPO_MODULES:
-            key = f'{module}.{name}'
-            if key not in self._stubs:
-                self._stubs[key] = type(name, (PickledStub,), {'_original': key, '__module__': 'egovlp.model.stubs'})
-                log.info(f"checkpoint: {key} (original EgoVLP code) unpickled as an inert stub")
-            return self._stubs[key]
-        raise pickle.UnpicklingError(f"checkpoint refers to {module}.{name}, which is not allowed in a checkpoint; "
-                                     f"re-save it as a plain state_dict if you trust it")
-
-restricted_pickle = types.ModuleType('egovlp_restricted_pickle', 'pickle module for torch.load(pickle_module=...)')
-restricted_pickle.Unpickler = RestrictedUnpickler
-restricted_pickle.load = lambda f, **kw: RestrictedUnpickler(f, **kw).load()
-restricted_pickle.loads = lambda b, **kw: RestrictedUnpickler(io.BytesIO(b), **kw).load()
-restricted_pickle.UnpicklingError = pickle.UnpicklingError
+from .core import PickledStub, RestrictedUnpickler, restricted_pickle   # the one restricted unpickler
+_all_ = ['PickledStub', 'RestrictedUnpickler', 'restricted_pickle']
 
 def load_checkpoint_file(path, map_location='cpu'):
     "torch.load of a released EgoVLP file (or any state_dict file) through the restricted unpickler."
