@@ -51,11 +51,13 @@ def _in_order(what: str, n: int, emb: torch.Tensor, idx: torch.Tensor) -> torch.
     "Rows `emb` of dataset indices `idx` → (n, D) in dataset order; every index must come exactly once."
     count = torch.bincount(idx.cpu(), minlength=n)
     if len(count) > n or bool((count != 1).any()):
-        miss, dup = (count[:n] == 0).nonzero().flatten().tolist(), (count > 1).nonzero().flatten().tolist()
+        miss, dup = (count[:n] == 0).nonzero().flatten().tolist(), (count[:n] > 1).nonzero().flatten().tolist()
         cut = lambda l: f"{l[:10]}{'…' if len(l) > 10 else ''}"
+        out = (count[n:] > 0).nonzero().flatten().add(n).tolist()
         raise RuntimeError(f"{what}: {len(miss)} of {n} items were never encoded (indices {cut(miss)}) and {len(dup)} were "
-                           f"encoded more than once (indices {cut(dup)}); expected every index exactly once (a sampler "
-                           f"that pads or drops items, a lost shard, or a collate that drops items?)")
+                           f"encoded more than once (indices {cut(dup)})" + (f"; indices beyond the dataset: {cut(out)}" if out else '')
+                           + "; expected every index exactly once (a sampler that pads or drops items, a lost shard, or a "
+                           "collate that drops items?)")
     out = emb.new_empty((n,) + tuple(emb.shape[1:]))
     out[idx.to(emb.device)] = emb
     return out
@@ -164,7 +166,8 @@ class TextVideoTask(Task):
         "The loss of the gathered (texts × clips) cosine matrix `sim`; `batch` is this process's."
         return self.loss(sim)
     def encode_videos(self, model, trainer, dataset, stats: dict | None = None) -> torch.Tensor:
-        "(N, D) float32 `compute_video` embeddings of a clip dataset (items with uint8 'video'), each clip once, in order."
+        """(N, D) float32 `compute_video` embeddings of a clip dataset (items with uint8 'video'), each clip once, in order;
+        the prepared loader is kept per dataset object and reused when the same dataset comes again."""
         return encode(model, dataset, lambda m, b: m.compute_video(trainer.video(b['video'])), trainer.acc,
                       self.eval_batch_size, self.num_workers, stats=stats, loaders=self._loaders)
     def encode_texts(self, model, trainer, texts: Sequence[str]) -> torch.Tensor:

@@ -4,7 +4,7 @@
 
 # %% ../../nbs/06_egomcq.ipynb #b74572f2
 from __future__ import annotations
-import hashlib, json, logging
+import hashlib, json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
