@@ -120,6 +120,7 @@ def question_table(mcq) -> pd.DataFrame:
     df['verb'] = [v[0] if v else -1 for v in df.verbs]; df['noun'] = [v[0] if v else -1 for v in df.nouns]
     return df
 
+# %% ../../nbs/06_egomcq.ipynb #5dbb61a0
 @dataclass
 class MCQResults:
     "Per-question EgoMCQ results and the embeddings they came from; one file on disk (`save` / `load`)."
@@ -166,6 +167,7 @@ class MCQResults:
         return cls(d['egomcq'], d['fingerprint'], d['checkpoint'], pd.DataFrame(d['questions']),
                    pd.DataFrame(d['clips']), d['clip_emb'], d['query_emb'])
 
+# %% ../../nbs/06_egomcq.ipynb #ef9d2786
 @patch
 def results(self: EgoMCQEvaluator, model, acc=None, checkpoint: str = '') -> MCQResults:
     "Evaluate and keep everything: per-question scores, predictions and the clip/query embeddings."
