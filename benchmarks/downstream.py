@@ -100,7 +100,7 @@ def bench_epic(a):
     ds = EpicMIR(root/'annotations', root/'frames', 'test', num_frames=a.frames, size=a.size, loading='strict')
     tok = get_tokenizer()
     from torch.utils.data import DataLoader
-    from egovlp.trainer import TextVideoCollate
+    from egovlp.textvideo import TextVideoCollate
     from egovlp.video import normalize
     dl = DataLoader(ds, batch_size=a.batch, num_workers=a.workers, collate_fn=TextVideoCollate(None))
     t_dec = time.perf_counter(); n = 0

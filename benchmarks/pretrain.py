@@ -95,7 +95,7 @@ def main(argv=None):
     import torch
     from egovlp.core import read_config, apply_overrides
     from egovlp.launch import build_trainer, build_egomcq, build_model, build_tokenizer
-    from egovlp.egomcq import EgoMCQEvaluator
+    from egovlp.tasks.egoclip import EgoMCQEvaluator
     cuda = torch.cuda.is_available()
     workers = a.workers if a.workers is not None else max(1, (os.cpu_count() or 2) - 1)
     from egovlp.preprocess import DEFAULT_KEYINT, DEFAULT_TUNE

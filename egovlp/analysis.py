@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .egomcq import EgoMCQEvaluator, MCQResults
+from .tasks.egoclip import EgoMCQEvaluator, MCQResults
 from .egoclip import EgoMCQ
 
 # %% auto #0

@@ -14,38 +14,11 @@ from .core import cfg_get, get_logger, seed_everything
 from .launch import build_model, build_tokenizer, loader_args, parse_args, load_config
 
 # %% auto #0
-__all__ = ['TASKS', 'RESOLVERS', 'EXTRACTION', 'text_embeddings', 'class_embeddings', 'task_name', 'resolve_task_config',
-           'build_task', 'metric_table', 'finetune', 'evaluate', 'finetune_cli', 'evaluate_cli']
+__all__ = ['TASKS', 'RESOLVERS', 'EXTRACTION', 'task_name', 'resolve_task_config', 'build_task', 'metric_table', 'finetune',
+           'evaluate', 'finetune_cli', 'evaluate_cli']
 
 # %% ../nbs/09_downstream.ipynb #d27beda8
-def _unwrap(model):
-    return getattr(model, 'module', model)          # DDP / accelerate wrappers keep the model in .module
-
-@torch.no_grad()
-def text_embeddings(model, tokenizer, texts: Sequence[str], batch_size: int = 256, device=None) -> torch.Tensor:
-    "(N, D) L2-normalised `compute_text` embeddings of `texts`, in batches (float32)."
-    if isinstance(texts, str): raise TypeError("texts must be a list of strings, not one string")
-    texts = list(texts)
-    if not texts: raise ValueError("texts is empty: expected at least one string")
-    bad = [i for i, t in enumerate(texts) if not isinstance(t, str) or not t.strip()]
-    if bad: raise ValueError(f"texts[{bad[0]}] is {texts[bad[0]]!r}: expected a non-empty string")
-    m = _unwrap(model)
-    device = device or next(m.parameters()).device
-    out = []
-    for i in range(0, len(texts), batch_size):
-        tok = tokenizer(texts[i:i + batch_size], padding=True, truncation=True, return_tensors='pt')
-        out.append(F.normalize(m.compute_text({k: v.to(device) for k, v in tok.items()}).float(), dim=-1))
-    return torch.cat(out)
-
-def class_embeddings(model, tokenizer, class_names: Sequence[str], templates: Sequence[str] | None = None,
-                     batch_size: int = 256, device=None) -> torch.Tensor:
-    "(C, D) one normalised embedding per class: the mean of its normalised template embeddings (`'{}'` = the name)."
-    templates = list(templates or ['{}'])
-    bad = [t for t in templates if '{}' not in t]
-    if bad: raise ValueError(f"template {bad[0]!r} has no '{{}}' for the class name")
-    names = list(class_names)
-    e = text_embeddings(model, tokenizer, [t.format(c) for c in names for t in templates], batch_size, device)
-    return F.normalize(e.view(len(names), len(templates), -1).mean(1), dim=-1)
+from .textvideo import embed_texts as text_embeddings, class_embeddings   # TODO stage 2: import from egovlp.textvideo
 
 # %% ../nbs/09_downstream.ipynb #54e64c02
 TASKS: dict = {
@@ -103,7 +76,8 @@ def _train_config(cfg: dict, task):
     return tc
 
 def _model_for(task, cfg):
-    return task.build_model(cfg) if hasattr(task, 'build_model') else build_model(cfg)
+    m = task.build_model(cfg)                        # None: the default dual encoder
+    return m if m is not None else build_model(cfg)
 
 def metric_table(rows: dict, metrics: Sequence[str] | None = None) -> str:
     "A plain-text table: one column per run (`{'zero-shot': {...}, 'fine-tuned': {...}}`), one row per metric."
@@ -118,7 +92,8 @@ def metric_table(rows: dict, metrics: Sequence[str] | None = None) -> str:
 
 def _chance(task) -> dict:
     "A task that can say what random scores get (`task.chance()`, e.g. EPIC's mAP / nDCG) has it printed first."
-    return {'chance (random scores)': task.chance()} if callable(getattr(task, 'chance', None)) else {}
+    c = task.chance()
+    return {'chance (random scores)': c} if c else {}
 
 def finetune(cfg: dict, resume=None, resume_anyway: bool = False) -> dict:
     "Zero-shot evaluation, fine-tuning and final evaluation of the config's task; prints the before/after table."

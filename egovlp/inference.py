@@ -219,10 +219,10 @@ class EgoVLP(FrozenInTime):
     @torch.no_grad()
     def encode_text(self, texts: Sequence[str], batch_size: int = 256, autocast=False) -> torch.Tensor:
         "(N, D) L2-normalised text embeddings of a list of strings."
-        from egovlp.downstream import text_embeddings
+        from egovlp.textvideo import embed_texts
         if isinstance(texts, str): texts = [texts]
         with _autocast(self.device, autocast):
-            return text_embeddings(self, self.tokenizer, texts, batch_size=batch_size, device=self.device)
+            return embed_texts(self, self.tokenizer, texts, batch_size=batch_size, device=self.device)
 
 # %% ../nbs/20_inference.ipynb #00a403e1
 def _save_pretrained(self, save_directory) -> Path:
@@ -287,7 +287,7 @@ def zero_shot_classify(model: EgoVLP, videos, class_names: Sequence[str], templa
                        k: int = 5, start=None, end=None, temperature: float = 0.05, batch_size: int = 16,
                        autocast=False) -> dict:
     "{'probs': (B, C) softmax of cosine/`temperature`, 'topk': per video [(class, prob), ...]} for any `encode_video` input."
-    from egovlp.downstream import class_embeddings
+    from egovlp.textvideo import class_embeddings
     names = list(class_names)
     if not names: raise ValueError("zero_shot_classify: class_names is empty")
     v = model.encode_video(videos, start, end, batch_size, autocast)

@@ -157,8 +157,8 @@ def build_egomcq(cfg: dict):
 def build_trainer(cfg: dict, model=None, tokenizer=None, accelerator=None):
     """Model + EgoClip task + EgoMCQ evaluator + Trainer from one config. The config's values and the monitor are
     checked before the model is built."""
-    from egovlp.trainer import Trainer, TrainConfig, EgoClipTask, check_monitor
-    from egovlp.egomcq import EgoMCQEvaluator
+    from egovlp.trainer import Trainer, TrainConfig, check_monitor
+    from egovlp.tasks.egoclip import EgoClipTask, EgoMCQEvaluator
     tcfg = TrainConfig.from_original(cfg)
     tok = tokenizer or build_tokenizer(cfg)
     a = loader_args(cfg)
@@ -243,7 +243,7 @@ def eval_egomcq_cli(argv=None):
     args = parse_args(argv, 'EgoMCQ evaluation')
     cfg = load_config(args)
     from accelerate import Accelerator
-    from egovlp.egomcq import EgoMCQEvaluator
+    from egovlp.tasks.egoclip import EgoMCQEvaluator
     acc = Accelerator(mixed_precision=cfg_get(cfg, 'trainer.mixed_precision', 'no'))
     mcq = build_egomcq(cfg)
     if mcq is None: raise ValueError("eval_egomcq: trainer.validate=false leaves nothing to evaluate")

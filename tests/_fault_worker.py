@@ -12,13 +12,13 @@ def die(): os.kill(os.getpid(), signal.SIGKILL)
 
 def install(kill):
     where, n = kill.split(':'); n = int(n)
-    import egovlp.trainer as T
+    from egovlp.tasks.egoclip import EgoClipTask
     if where == 'step':
-        orig = T.EgoClipTask.step
+        orig = EgoClipTask.step
         def step(self, model, batch, trainer):
             if trainer.state['global_step'] + 1 == n: die()
             return orig(self, model, batch, trainer)
-        T.EgoClipTask.step = step
+        EgoClipTask.step = step
     elif where == 'save':
         from accelerate import Accelerator
         orig, calls = Accelerator.save_state, [0]
@@ -28,12 +28,12 @@ def install(kill):
             return out
         Accelerator.save_state = save_state
     elif where == 'eval':
-        orig, calls = T.EgoClipTask.evaluate, [0]
+        orig, calls = EgoClipTask.evaluate, [0]
         def evaluate(self, model, trainer):
             calls[0] += 1
             if calls[0] == n: die()
             return orig(self, model, trainer)
-        T.EgoClipTask.evaluate = evaluate
+        EgoClipTask.evaluate = evaluate
     else: raise SystemExit(f"unknown kill point {kill!r}")
 
 if __name__ == '__main__':

@@ -9,7 +9,7 @@ from pathlib import Path
 import torch
 from accelerate import Accelerator
 from egovlp.egoclip import EgoMCQ
-from egovlp.egomcq import EgoMCQEvaluator
+from egovlp.tasks.egoclip import EgoMCQEvaluator
 from egovlp.model import FrozenInTime, tiny_video_params, tiny_text_params, get_tokenizer
 
 mcq_json, data_dir, chunk, out = sys.argv[1], sys.argv[2], float(sys.argv[3]), Path(sys.argv[4])

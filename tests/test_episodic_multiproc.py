@@ -1,20 +1,15 @@
 """NLQ feature extraction on 2 CPU processes (accelerate launch): every mini-NLQ clip is written exactly once, the
 files equal a 1-process run's, and the merged feature_shapes.json lists every clip."""
-import json, os, re, shutil, subprocess, sys
+import json, re, sys
 from pathlib import Path
 import torch
 
-ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _launch import launch  # noqa: E402
 
 def _run(out, nproc):
-    acc = shutil.which('accelerate') or str(Path(sys.executable).parent/'accelerate')
-    layout = ['--num_processes', '1', '--cpu'] if nproc == 1 else ['--multi_gpu', '--num_processes', str(nproc)]
-    cmd = [acc, 'launch', *layout, '--main_process_port', str(29611 + nproc), 'scripts/extract_features.py',
-           '-c', 'configs/mini/nlq.json', '--save_feats', str(out), '--no-progress', '--set', 'data_loader.args.num_workers=0']
-    env = {**os.environ, 'OMP_NUM_THREADS': '1', 'PYTHONPATH': str(ROOT)}
-    r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=900, env=env)
-    assert r.returncode == 0, f"{' '.join(cmd)} failed:\n{r.stdout[-3000:]}\n{r.stderr[-6000:]}"
-    return r.stdout
+    return launch('scripts/extract_features.py', '-c', 'configs/mini/nlq.json', '--save_feats', out, '--no-progress',
+                  '--set', 'data_loader.args.num_workers=0', nproc=nproc, timeout=900).stdout
 
 def test_two_processes_each_clip_once(tmp_path):
     one, two = _run(tmp_path/'one', 1), _run(tmp_path/'two', 2)

@@ -163,11 +163,12 @@ def test_no_validation_is_explicit(tmp_path):
 # -- non-finite numbers ------------------------------------------------------------------------------------------------
 def test_injected_nan_stops_naming_the_step(tmp_path, monkeypatch):
     import egovlp.trainer as T
-    orig = T.EgoClipTask.step
+    from egovlp.tasks.egoclip import EgoClipTask
+    orig = EgoClipTask.step
     def step(self, model, batch, trainer):
         loss, n = orig(self, model, batch, trainer)
         return (loss * float('nan') if trainer.state['global_step'] + 1 == 5 else loss), n
-    monkeypatch.setattr(T.EgoClipTask, 'step', step)
+    monkeypatch.setattr(EgoClipTask, 'step', step)
     with pytest.raises(T.NonFiniteError, match=r'step 5 \(epoch 2, step 2/3\)'):
         pretrain(load_config(parse_args(sets(tmp_path, 'trainer.save_every_steps=null'))))
     assert sorted(p.name for p in (tmp_path/'checkpoints').iterdir()) == ['epoch001', 'latest']

@@ -1,6 +1,6 @@
 """OSCC/PNR evaluation on 2 CPU processes (gloo, launched by `accelerate launch`) counts each clip exactly once and
 gives the metrics of 1 process: 5 val clips in batches of 2 make the sampler pad one process with a duplicate."""
-import os, shutil, socket, subprocess, sys
+import sys
 from pathlib import Path
 
 import torch
@@ -8,21 +8,12 @@ import torch
 from egovlp.fho import make_mini_fho, MINI_FHO_TINY
 
 HERE = Path(__file__).resolve().parent
-
-
-def _free_port():
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0)); return s.getsockname()[1]
+sys.path.insert(0, str(HERE))
+from _launch import launch  # noqa: E402
 
 
 def _run(root, out, nproc):
-    exe = shutil.which('accelerate') or str(Path(sys.executable).parent/'accelerate')
-    layout = ['--num_processes', '1', '--cpu'] if nproc == 1 else ['--multi_gpu', '--num_processes', str(nproc)]
-    cmd = [exe, 'launch', *layout, '--num_machines', '1', '--mixed_precision', 'no', '--dynamo_backend', 'no',
-           '--main_process_port', str(_free_port()), str(HERE/'_fho_eval_worker.py'), str(root), str(out)]
-    env = {**os.environ, 'OMP_NUM_THREADS': '1', 'CUDA_VISIBLE_DEVICES': '', 'PYTHONPATH': str(HERE.parent)}
-    r = subprocess.run(cmd, capture_output=True, text=True, timeout=600, env=env, cwd=HERE.parent)
-    assert r.returncode == 0, f"{' '.join(cmd)} failed:\n{r.stdout[-3000:]}\n{r.stderr[-6000:]}"
+    launch(HERE/'_fho_eval_worker.py', root, out, nproc=nproc, timeout=600)
     return torch.load(out/f'{nproc}.pt', weights_only=False)
 
 

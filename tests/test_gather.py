@@ -5,7 +5,7 @@ computes EgoNCE on the gathered batch and back-propagates through DDP. The loss 
 equal those of one process on the whole batch. The original's `AllGather_multi` (slice-only backward) is run too:
 its gradients are 1/W of that, as the notebook 04_egonce derives.
 """
-import os, shutil, socket, subprocess, sys
+import sys
 from pathlib import Path
 
 import torch
@@ -14,21 +14,12 @@ HERE = Path(__file__).resolve().parent
 WORKER = HERE / '_gather_worker.py'
 sys.path.insert(0, str(HERE))
 import _gather_worker  # noqa: E402
-
-
-def _free_port():
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0)); return s.getsockname()[1]
+from _launch import launch  # noqa: E402
 
 
 def test_gather_two_processes_match_single(tmp_path):
     single = _gather_worker.run_single()
-    exe = shutil.which('accelerate') or str(Path(sys.executable).parent / 'accelerate')
-    cmd = [exe, 'launch', '--multi_gpu', '--num_processes', '2', '--num_machines', '1', '--mixed_precision', 'no',
-           '--dynamo_backend', 'no', '--main_process_port', str(_free_port()), str(WORKER), str(tmp_path)]
-    env = {**os.environ, 'OMP_NUM_THREADS': '1', 'CUDA_VISIBLE_DEVICES': ''}
-    r = subprocess.run(cmd, capture_output=True, text=True, timeout=180, env=env, cwd=HERE.parent)
-    assert r.returncode == 0, f"accelerate launch failed:\n{r.stdout[-3000:]}\n{r.stderr[-6000:]}"
+    launch(WORKER, tmp_path, nproc=2, timeout=180)
 
     res = {(v, k): torch.load(tmp_path / f'{v}_rank{k}.pt') for v in ('sum', 'slice') for k in (0, 1)}
     for k in (0, 1):

@@ -1,20 +1,16 @@
 """Scale-out on one machine: two accelerate "machines" on localhost (`--num_machines 2 --machine_rank 0/1
 --main_process_ip 127.0.0.1`, one CPU process each, gloo) train with the same losses as one process with the same
 global batch; and EgoMCQ evaluated on 2 processes with an odd number of questions and clips counts each once."""
-import json, os, shutil, socket, subprocess, sys
+import json, subprocess, sys
 from pathlib import Path
 
 import torch
 
-ROOT = Path(__file__).resolve().parents[1]
 HERE = Path(__file__).resolve().parent
-ENV = {**os.environ, 'OMP_NUM_THREADS': '1', 'CUDA_VISIBLE_DEVICES': '', 'PYTHONPATH': str(ROOT)}
+sys.path.insert(0, str(HERE))
+from _launch import ROOT, accelerate_exe as _accelerate, env, free_port as _free_port, launch, launch_cmd  # noqa: E402
 
-def _accelerate(): return shutil.which('accelerate') or str(Path(sys.executable).parent/'accelerate')
-
-def _free_port():
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0)); return s.getsockname()[1]
+ENV = env()
 
 def _match_args(out, save_dir):
     return ['benchmarks/ddp_match.py', '--cpu', '--global-batch', '8', '--steps', '3', '--workers', '0', '--out', str(out),
@@ -27,8 +23,7 @@ def test_two_machines_match_one_process(tmp_path):
                                '--mixed_precision', 'no', '--dynamo_backend', 'no',
                                *_match_args(tmp_path/'two.json', tmp_path/'run2')],
                               cwd=ROOT, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for r in (0, 1)]
-    one = subprocess.run([_accelerate(), 'launch', '--num_processes', '1', '--cpu', '--mixed_precision', 'no', '--dynamo_backend', 'no',
-                          '--main_process_port', str(_free_port()), *_match_args(tmp_path/'one.json', tmp_path/'run1')],
+    one = subprocess.run(launch_cmd(*_match_args(tmp_path/'one.json', tmp_path/'run1'), nproc=1),
                          cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=900)
     outs = [p.communicate(timeout=900)[0] for p in procs]
     assert one.returncode == 0, one.stderr[-4000:]
@@ -50,11 +45,7 @@ def test_egomcq_two_processes_odd_counts_each_once(tmp_path):
         if len(read_egomcq(p)[1]) % 2: break
     qs, clips = read_egomcq(p)
     assert len(qs) % 2 == 1 and len(clips) % 2 == 1, (len(qs), len(clips))
-    cmd = [_accelerate(), 'launch', '--multi_gpu', '--num_processes', '2', '--num_machines', '1', '--mixed_precision', 'no',
-           '--dynamo_backend', 'no', '--main_process_port', str(_free_port()), str(HERE/'_mcq_worker.py'), str(p),
-           str(root/'videos'), str(MINI_TINY['chunk_sec']), str(tmp_path)]
-    r = subprocess.run(cmd, cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=900)
-    assert r.returncode == 0, f"{r.stdout[-3000:]}\n{r.stderr[-6000:]}"
+    launch(HERE/'_mcq_worker.py', p, root/'videos', MINI_TINY['chunk_sec'], tmp_path, nproc=2, timeout=900)
     res = [torch.load(tmp_path/f'rank{k}.pt', weights_only=False) for k in (0, 1)]
     ref = res[0]
     assert ref['world'] == 2 and ref['n_questions'] == len(qs)
