@@ -15,7 +15,7 @@ def _free_port():
 
 
 def test_charades_eval_two_processes_match_one(tmp_path):
-    from egovlp.charades import MINI_CHARADES_TINY, make_mini_charades
+    from egovlp.minidata import MINI_CHARADES_TINY, make_mini_charades
     make_mini_charades(**MINI_CHARADES_TINY)          # once, before two processes look for it
     env = {**os.environ, 'OMP_NUM_THREADS': '1', 'CUDA_VISIBLE_DEVICES': '', 'PYTHONPATH': str(ROOT)}
     r = subprocess.run([sys.executable, str(WORKER), str(tmp_path)], capture_output=True, text=True, timeout=600, env=env, cwd=ROOT)
