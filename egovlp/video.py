@@ -43,7 +43,7 @@ def _fmt_indices(idx, k=12):
     return str(idx) if len(idx) <= k else f"[{', '.join(map(str, idx[:8]))}, ..., {', '.join(map(str, idx[-3:]))}] ({len(idx)} frames)"
 
 class VideoReadError(RuntimeError):
-    "A video (segment) could not be read: `path`, `indices`, `reason` in {'missing','corrupt','index','times','fps'}, `cause`, `times`."
+    "A video (segment) could not be read: `path`, `indices`, `reason` in {'missing','corrupt','index','times','fps','size'}, `cause`, `times`."
     def __init__(self, path, indices=None, cause='', reason='corrupt', times=None):
         self.path, self.indices, self.cause, self.reason, self.times = str(path), indices, str(cause), reason, times
         msg = f"[{reason}] cannot read {path}"
