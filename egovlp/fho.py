@@ -4,7 +4,7 @@
 
 # %% ../nbs/13_ego4d_fho.ipynb #2734ed97
 from __future__ import annotations
-import json, math
+import json, math, os
 from collections.abc import Mapping
 from pathlib import Path
 
