@@ -25,7 +25,7 @@ def egomcq_results(checkpoint=None, egomcq=None, data_dir=None, out=None, chunk_
     `data_dir`; defaults: the mini-EgoClip model on mini-EgoClip. `out` (a results file) is reused if it exists."""
     from egovlp.inference import load_model
     if egomcq is None:
-        from egovlp.mini import make_mini_egoclip, MINI_DEFAULTS
+        from egovlp.synth import make_mini_egoclip, MINI_DEFAULTS
         root = make_mini_egoclip()
         egomcq, data_dir = root/'egomcq.json', data_dir or root/'videos'
         chunk_sec = MINI_DEFAULTS['chunk_sec'] if chunk_sec is None else chunk_sec
@@ -56,7 +56,7 @@ def class_label(i: int, names=None) -> str:
 def with_labels(r: MCQResults, verb_names=None, noun_names=None) -> pd.DataFrame:
     "The per-question table with verb / noun / predicted-verb labels (mini-EgoClip names by default)."
     if verb_names is None or noun_names is None:
-        from egovlp.mini import MINI_VERBS, MINI_NOUNS
+        from egovlp.synth import MINI_VERBS, MINI_NOUNS
         q = r.questions
         mini = set(q.verb) <= set(MINI_VERBS) | {-1} and set(q.noun) <= set(MINI_NOUNS) | {-1}
         if mini: verb_names, noun_names = verb_names or MINI_VERBS, noun_names or MINI_NOUNS

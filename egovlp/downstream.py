@@ -31,14 +31,7 @@ TASKS: dict = {
 }
 "Dataset name (`data_loader.args.dataset_name`) -> task builder, `'module:function'` or a callable."
 
-RESOLVERS: dict = {
-    'EpicKitchens_MIR': 'egovlp.epic:resolve_mini_epic',
-    'CharadesEgo': 'egovlp.charades:resolve_mini_charades',
-    'Ego4D_OSCC': 'egovlp.fho:resolve_mini_fho',
-    'Ego4D_PNR': 'egovlp.fho:resolve_mini_fho',
-    'Ego4D_NLQ': 'egovlp.episodic:resolve_mini_nlq',
-    'Ego4D_MQ': 'egovlp.episodic:resolve_mini_nlq',
-}
+RESOLVERS: dict = {name: 'egovlp.minidata:resolve_placeholders' for name in TASKS}
 "Dataset name -> config resolver (`'module:function'` or callable, `cfg -> cfg`) for generated mini datasets."
 
 EXTRACTION = {'Ego4D_NLQ', 'Ego4D_MQ'}

@@ -21,7 +21,7 @@ def resolve_mini(cfg: dict) -> dict:
     """Replace `{mini}` in every string of the config by the mini-EgoClip root (generated if needed, `cfg['mini']` args),
     and `{mini_pretrained}` by the mini-EgoClip model's `model_best.pth` (`mini_pretrained()`: trained once if absent)."""
     def mini():
-        from egovlp.mini import make_mini_egoclip
+        from egovlp.synth import make_mini_egoclip
         return make_mini_egoclip(**cfg.get('mini', {}))
     return fill_placeholders(cfg, {'{mini_pretrained}': mini_pretrained, '{mini}': mini})
 

@@ -7,7 +7,8 @@ from pathlib import Path
 import torch
 from accelerate import Accelerator
 
-from egovlp.charades import MINI_CHARADES_TINY, CharadesTask, make_mini_charades
+from egovlp.charades import CharadesTask
+from egovlp.minidata import MINI_CHARADES_TINY, make_mini_charades
 from egovlp.model import FrozenInTime, get_tokenizer, tiny_text_params, tiny_video_params
 from egovlp.trainer import Trainer, TrainConfig
 

@@ -5,7 +5,8 @@ import json, sys
 from pathlib import Path
 import torch
 from accelerate import Accelerator
-from egovlp.epic import EpicMIR, evaluate_mir, embed_mir, make_mini_epic, MINI_EPIC_TINY
+from egovlp.epic import EpicMIR, evaluate_mir, embed_mir
+from egovlp.minidata import make_mini_epic, MINI_EPIC_TINY
 from egovlp.model import FrozenInTime, tiny_video_params, tiny_text_params, get_tokenizer
 
 if __name__ == '__main__':

@@ -12,7 +12,7 @@ from _launch import ROOT, env, launch  # noqa: E402
 
 
 def test_charades_eval_two_processes_match_one(tmp_path):
-    from egovlp.charades import MINI_CHARADES_TINY, make_mini_charades
+    from egovlp.minidata import MINI_CHARADES_TINY, make_mini_charades
     make_mini_charades(**MINI_CHARADES_TINY)          # once, before two processes look for it
     r = subprocess.run([sys.executable, str(WORKER), str(tmp_path)], capture_output=True, text=True, timeout=600, env=env(), cwd=ROOT)
     assert r.returncode == 0, r.stderr[-6000:]

@@ -13,7 +13,7 @@ def _run(nproc, out, mini):
 
 def test_epic_eval_counts_each_clip_once(tmp_path):
     sys.path.insert(0, str(ROOT))
-    from egovlp.epic import make_mini_epic, MINI_EPIC_TINY
+    from egovlp.minidata import make_mini_epic, MINI_EPIC_TINY
     mini = make_mini_epic(tmp_path/'mini', **MINI_EPIC_TINY)
     one, two = _run(1, tmp_path/'one.json', mini), _run(2, tmp_path/'two.json', mini)
     assert (one['processes'], two['processes']) == (1, 2)

@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from egovlp.core import ConfigError, read_config
-from egovlp.mini import MINI_TINY, make_mini_egoclip
+from egovlp.synth import MINI_TINY, make_mini_egoclip
 from egovlp.launch import parse_args, load_config, build_trainer, build_model, pretrain, pretrain_cli
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import torch
 
-from egovlp.fho import make_mini_fho, MINI_FHO_TINY
+from egovlp.minidata import make_mini_fho, MINI_FHO_TINY
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))

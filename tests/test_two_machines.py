@@ -35,7 +35,7 @@ def test_two_machines_match_one_process(tmp_path):
     assert a['losses'][0] != a['losses'][-1]                         # the steps trained
 
 def test_egomcq_two_processes_odd_counts_each_once(tmp_path):
-    from egovlp.mini import make_mini_egoclip, MINI_TINY
+    from egovlp.synth import make_mini_egoclip, MINI_TINY
     from egovlp.egoclip import read_egomcq
     root = make_mini_egoclip(**MINI_TINY)
     raw = json.loads((root/'egomcq.json').read_text())
