@@ -16,7 +16,7 @@ from pathlib import Path
 
 def run(a):
     from accelerate import Accelerator
-    from egovlp.launch import load_config, parse_args, build_trainer
+    from egovlp.launch import load, trainer_for
     acc = Accelerator(cpu=a.cpu, mixed_precision=a.precision)
     n = acc.num_processes
     if a.global_batch % n: raise SystemExit(f"--global-batch {a.global_batch} is not divisible by {n} processes")
@@ -25,8 +25,7 @@ def run(a):
           'trainer.tensorboard=false', f'trainer.mixed_precision="{a.precision}"', f'trainer.save_dir="{a.save_dir}"',
           f'data_loader.0.args.num_workers={a.workers}', 'trainer.log_every=1000',
           'arch.args.text_params.config.dropout=0.0', 'arch.args.text_params.config.attention_dropout=0.0'] + a.set
-    cfg = load_config(parse_args(['-c', a.config, '--set', *ov]))
-    tr = build_trainer(cfg, accelerator=acc)
+    tr = trainer_for(load(a.config, ov), accelerator=acc)
     t0 = time.time(); tr.fit(); dt = time.time() - t0
     if acc.is_main_process:
         out = dict(processes=n, global_batch=a.global_batch, precision=a.precision, device=str(acc.device),

@@ -94,7 +94,7 @@ def main(argv=None):
     a = p.parse_args(argv)
     import torch
     from egovlp.core import read_config, apply_overrides
-    from egovlp.launch import build_trainer, build_egomcq, build_model, build_tokenizer
+    from egovlp.launch import load, trainer_for
     from egovlp.tasks.egoclip import EgoMCQEvaluator
     cuda = torch.cuda.is_available()
     workers = a.workers if a.workers is not None else max(1, (os.cpu_count() or 2) - 1)
@@ -123,7 +123,7 @@ def main(argv=None):
     if a.tiny: ov += [f'arch.args.video_params.{k}={v}' for k, v in dict(img_size=a.res, patch_size=8, embed_dim=64, depth=2, num_heads=2).items()] \
                   + [f'arch.args.text_params.config={json.dumps(dict(dim=64, n_layers=2, n_heads=2, hidden_dim=128))}']
     cfg = apply_overrides(read_config(Path(__file__).parents[1]/'configs/pt/egoclip.json'), ov)
-    tr = build_trainer(cfg)
+    tr = trainer_for(load(cfg))
     say(f"video options: {tr.unwrap().video_model.options}")
     say(f"model {sum(p.numel() for p in tr.unwrap().parameters())/1e6:.0f}M params, {len(tr.dataset)} clips, "
           f"batch {a.batch}, {workers} workers, {os.cpu_count()} cores, device {tr.device}")
@@ -161,10 +161,10 @@ def main(argv=None):
         steady, util = node, float(per[:, 1].mean())
     # EgoMCQ pass: distinct clips in reading order, PyAV's open-file cache on (the default); then, for comparison, off
     from egovlp.video import set_pyav_cache
-    mcq = build_egomcq(cfg)
+    mcq = tr.task.eval_dataset()
     model = tr.unwrap().eval()
     def time_mcq(label):
-        ev = EgoMCQEvaluator(mcq, build_tokenizer(cfg), batch_size=a.mcq_batch, num_workers=workers)
+        ev = EgoMCQEvaluator(mcq, tr.task.tokenizer, batch_size=a.mcq_batch, num_workers=workers)
         with torch.no_grad(), torch.autocast('cuda' if cuda else 'cpu', dtype=torch.bfloat16, enabled=cuda):
             ev(model, tr.acc)                       # warm-up (workers, kernels)
             if cuda: torch.cuda.synchronize()

@@ -5,9 +5,8 @@
 # %% ../nbs/05_trainer.ipynb #4fa18812
 from __future__ import annotations
 import os, json, math, time, shutil, logging
-from dataclasses import dataclass, asdict, fields
+from dataclasses import asdict
 from pathlib import Path
-from typing import Optional
 
 import torch
 from torch import nn
@@ -17,84 +16,13 @@ from accelerate.utils import DistributedDataParallelKwargs, ProjectConfiguration
 from fastcore.basics import patch
 from tqdm.auto import tqdm
 
-from .core import (get_logger, atomic_write_text, atomic_save, seed_everything, check_value, validate_config,
-                         file_mode, io_error)
+from .core import TrainConfig, get_logger, atomic_write_text, atomic_save, seed_everything, file_mode, io_error
 from .video import normalize
 
 os.environ.setdefault('TOKENIZERS_PARALLELISM', 'false')  # tokenizers run inside DataLoader workers
 
 # %% auto #0
-__all__ = ['TrainConfig', 'EpochSampler', 'EpochDataset', 'Task', 'Trainer', 'NonFiniteError', 'CheckpointError', 'check_monitor']
-
-# %% ../nbs/05_trainer.ipynb #a1e95696
-_KEY_OF = {'lr': 'optimizer.args.lr', 'eps': 'optimizer.args.eps', 'weight_decay': 'optimizer.args.weight_decay',
-           'betas': 'optimizer.args.betas', 'batch_size': 'data_loader.args.batch_size', 'num_workers': 'data_loader.args.num_workers'}
-
-@dataclass
-class TrainConfig:
-    epochs: int = 10
-    batch_size: int = 16              # per process
-    lr: float = 3e-5
-    eps: float = 1e-6
-    weight_decay: float = 0.0
-    betas: tuple = (0.9, 0.999)
-    lr_schedule: str = 'constant'     # 'constant' | 'cosine' | 'original'
-    warmup_steps: int = 0
-    lr1: float = 2e-4                 # 'original' schedule only
-    milestones: tuple = (60, 80)      # 'original' schedule only
-    grad_accum: int = 1
-    max_grad_norm: Optional[float] = None
-    mixed_precision: str = 'no'       # 'no' | 'bf16' | 'fp16'
-    max_steps_per_epoch: Optional[int] = None   # cap an epoch (the original's max_samples_per_epoch / global batch)
-    num_workers: int = 4
-    prefetch_factor: int = 4
-    seed: int = 0
-    save_dir: str = 'results/run'
-    save_every_steps: Optional[int] = None      # also checkpoint inside an epoch
-    keep_checkpoints: int = 2
-    eval_every_epochs: int = 1
-    init_val: bool = False            # evaluate before training (eval-only runs: epochs=0, init_val=True)
-    monitor: Optional[str] = None     # '<max|min> <metric>' for model_best.pth; 'off' disables; None = the task's `monitor`
-    log_every: int = 10
-    tensorboard: bool = True
-    progress: bool = True
-    compile: bool = False             # torch.compile the model (accelerate's dynamo backend 'inductor')
-    nonfinite: str = 'stop'           # a non-finite loss or gradient norm: 'stop' (error naming the step) | 'skip' the step
-    strict_checkpoint: bool = False   # non-finite weights in a loaded checkpoint: error (True) or warning (False)
-
-    def __post_init__(self):
-        "Type and range checks of every field (the schema in `egovlp.core`), naming the config key."
-        for f in fields(self):
-            check_value(_KEY_OF.get(f.name, f'trainer.{f.name}'), getattr(self, f.name))
-
-    @classmethod
-    def from_original(cls, cfg: dict) -> 'TrainConfig':
-        "Build from the original EgoVLP JSON config (+ our optional keys under `trainer`), validated against the schema."
-        validate_config(cfg)
-        tr = dict(cfg.get('trainer', {}))
-        dl = cfg.get('data_loader', {})
-        dl = dl[0] if isinstance(dl, list) else dl
-        args = dl.get('args', {})
-        opt = cfg.get('optimizer', {}).get('args', {})
-        kw = {}
-        if 'lr' in opt: kw['lr'] = opt['lr']
-        for k in ('eps', 'weight_decay', 'betas'):
-            if k in opt: kw[k] = tuple(opt[k]) if k == 'betas' else opt[k]
-        if 'batch_size' in args: kw['batch_size'] = args['batch_size']
-        if 'num_workers' in args: kw['num_workers'] = args['num_workers']
-        names = {f.name for f in fields(cls)}
-        for k, v in tr.items():
-            if k in names and k not in kw: kw[k] = tuple(v) if k in ('betas', 'milestones') else v
-        max_samples = tr.get('max_samples_per_epoch') if 'max_steps_per_epoch' not in tr else None
-        if 'val_loss' in str(kw.get('monitor', '')):
-            # the original's monitor was always 0 (spec 6.4): select on the task's real metric instead
-            logging.getLogger('egovlp.trainer').info(f"trainer.monitor {kw['monitor']!r} (the original's, never computed): "
-                                                     f"using the task's own monitor")
-            kw['monitor'] = None
-        c = cls(**kw)
-        c._max_samples_per_epoch = max_samples   # resolved against the global batch once the world size is known
-        c._original = cfg                        # stored in every checkpoint (config.json)
-        return c
+__all__ = ['EpochSampler', 'EpochDataset', 'Task', 'Trainer', 'NonFiniteError', 'CheckpointError', 'check_monitor']
 
 # %% ../nbs/05_trainer.ipynb #1f587863
 class EpochSampler(Sampler):
@@ -126,8 +54,10 @@ class Task:
     name: str = 'task'
     metrics: tuple = ()       # the metric names `evaluate` returns (the trainer checks `monitor` against them at load)
     monitor: str = 'off'      # the default '<max|min> <metric>' for model_best.pth
-    # __init__ is the subclass's own for now (the launcher builds each task from its config)
-    def build_model(self, cfg=None) -> nn.Module | None:
+    def __init__(self, run=None, tokenizer=None, loss=None):
+        "`run`: the parsed config (`egovlp.core.RunSpec`); the launcher passes the tokenizer and the configured loss."
+        self.run, self.tokenizer, self.loss = run, tokenizer, loss
+    def build_model(self) -> nn.Module | None:
         "The task's own model (e.g. a classification head on the video tower); None = the default dual encoder."
         return None
     def train_dataset(self) -> Dataset: raise NotImplementedError(f"task {self.name!r} has no training data")
@@ -216,9 +146,9 @@ def _setup_training(self: Trainer, model: nn.Module):
         raise ValueError(f"batch_size {cfg.batch_size} x {W} process(es) x grad_accum {cfg.grad_accum} = "
                          f"{cfg.batch_size * W * cfg.grad_accum} clips per step is larger than the training set "
                          f"({len(self.dataset)} clips): with drop_last an epoch would have 0 steps; lower the batch size")
-    ms = getattr(cfg, '_max_samples_per_epoch', None)
-    if ms: cfg.max_steps_per_epoch = max(1, ms // (cfg.batch_size * self.acc.num_processes * cfg.grad_accum))
-    if cfg.max_steps_per_epoch: self.steps_per_epoch = min(self.steps_per_epoch, cfg.max_steps_per_epoch)
+    ms, cap = cfg.max_samples_per_epoch, cfg.max_steps_per_epoch       # the original's cap counts clips of the global batch
+    if ms and not cap: cap = max(1, ms // (cfg.batch_size * self.acc.num_processes * cfg.grad_accum))
+    if cap: self.steps_per_epoch = min(self.steps_per_epoch, cap)
     self.sched = torch.optim.lr_scheduler.LambdaLR(self.opt, _lr_lambda(cfg, self.steps_per_epoch))
     self.acc.register_for_checkpointing(self.sched)
     self.run_info = dict(world_size=self.acc.num_processes, batch_size=cfg.batch_size, grad_accum=cfg.grad_accum,

@@ -5,4 +5,4 @@
 """
 from egovlp.launch import eval_egomcq_cli
 
-if __name__ == '__main__': eval_egomcq_cli()
+if __name__ == '__main__': raise SystemExit(eval_egomcq_cli())

@@ -4,6 +4,6 @@
     accelerate launch scripts/finetune.py -c configs/mini/epic.json              # mini-EPIC on this machine (the demo)
     accelerate launch --num_processes 8 scripts/finetune.py -c configs/ft/epic.json
 """
-from egovlp.downstream import finetune_cli
+from egovlp.launch import finetune_cli
 
-if __name__ == '__main__': finetune_cli()
+if __name__ == '__main__': raise SystemExit(finetune_cli())

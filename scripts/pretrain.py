@@ -8,4 +8,4 @@
 """
 from egovlp.launch import pretrain_cli
 
-if __name__ == '__main__': pretrain_cli()
+if __name__ == '__main__': raise SystemExit(pretrain_cli())

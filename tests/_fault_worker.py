@@ -1,6 +1,6 @@
 """Worker for tests/test_faults.py (not a test itself): `python _fault_worker.py OUT [--kill WHERE:N] -- <pretrain args>`.
 
-Runs `egovlp.launch.pretrain_cli(<pretrain args>)` (the real command line) and writes the losses, the epoch records
+Runs `egovlp.launch.pretrain` on `<pretrain args>` (the real command line's parser) and writes the losses, the epoch records
 and the before/after scores to OUT (json). `--kill step:N` kills the process with SIGKILL inside training step N,
 `save:N` inside the N-th `save_checkpoint` (after the state was written to the temporary directory, before the
 rename), `eval:N` inside the N-th evaluation: what a pre-empted job or `kill -9` does, no cleanup code runs.
@@ -41,7 +41,8 @@ if __name__ == '__main__':
     sep = rest.index('--')
     opts, args = rest[:sep], rest[sep + 1:]
     if opts[:1] == ['--kill']: install(opts[1])
-    from egovlp.launch import pretrain_cli
-    state = pretrain_cli(args)
+    from egovlp.launch import load, pretrain, _parser, _overrides
+    a = _parser('', 'configs/mini/egoclip.json', True).parse_args(args)
+    state = pretrain(load(a.config, _overrides(a)), a.resume, a.resume_anyway)
     out.write_text(json.dumps({'losses': state['losses'], 'history': state['history'], 'before': state['before'],
                                'after': state['after'], 'best': state['best']}))

@@ -3,7 +3,7 @@ key / step / file, or a counted and reported fallback; after `kill -9` at any po
 
 Runs on the tiny mini-EgoClip (31 clips, 3 videos) with the mini config's tiny model, 2 epochs of 3 steps. The
 uninterrupted run and the interrupted ones are separate processes started through the real command line
-(`egovlp.launch.pretrain_cli`, see tests/_fault_worker.py); the rest runs in this process.
+(`egovlp.launch`'s parser and `pretrain`, see tests/_fault_worker.py); the rest runs in this process.
 """
 import errno, fcntl, json, logging, os, re, shutil, subprocess, sys
 from pathlib import Path
@@ -13,15 +13,26 @@ import torch
 
 from egovlp.core import ConfigError, read_config
 from egovlp.synth import MINI_TINY, make_mini_egoclip
-from egovlp.launch import parse_args, load_config, build_trainer, build_model, pretrain, pretrain_cli
+from egovlp.launch import load, pretrain, trainer_for, _parser, _overrides
+from egovlp.factory import create_model
 
 ROOT = Path(__file__).resolve().parents[1]
 HERE = Path(__file__).resolve().parent
 CONFIG = str(ROOT/'configs'/'mini'/'egoclip.json')
 
+def run_of(argv):
+    "The run `cli(argv)` would train (its parser and overrides)."
+    a = _parser('', CONFIG, True).parse_args(argv)
+    return load(a.config, _overrides(a))
+
+def cli(argv):
+    "`cli(argv)`, with the exception raised and the state returned."
+    a = _parser('', CONFIG, True).parse_args(argv)
+    return pretrain(load(a.config, _overrides(a)), a.resume, a.resume_anyway)
+
 def sets(save_dir, *extra):
     "The command line of every run here: tiny mini-EgoClip, batch 8, 2 epochs evaluated each, a checkpoint every 2 steps."
-    return ['-c', CONFIG, '--save_dir', str(save_dir), '--set', f'mini={json.dumps(MINI_TINY)}', 'trainer.epochs=2',
+    return ['-c', CONFIG, '--save_dir', str(save_dir), '--set', f'mini={json.dumps({"egoclip": MINI_TINY})}', 'trainer.epochs=2',
             'data_loader.0.args.batch_size=8', 'data_loader.0.args.chunk_sec=5', 'arch.args.video_params.num_frames=2',
             'data_loader.0.args.video_params.num_frames=2', 'data_loader.0.args.num_workers=0', 'trainer.eval_every_epochs=1',
             'trainer.save_every_steps=2', 'trainer.keep_checkpoints=10', 'trainer.progress=false', 'trainer.tensorboard=false',
@@ -90,15 +101,15 @@ def test_resume_with_another_batch_size_refuses(baseline, tmp_path):
     d = copy_run(baseline, tmp_path)
     argv = sets(d, 'trainer.epochs=3', 'data_loader.0.args.batch_size=4')
     with pytest.raises(RuntimeError, match=r'different layout \(batch_size 8 -> 4, steps_per_epoch 3 -> 7\).*--resume-anyway'):
-        pretrain_cli(['--resume', str(d/'checkpoints'), *argv])
-    state = pretrain_cli(['--resume', str(d/'checkpoints'), '--resume-anyway', *argv])
+        cli(['--resume', str(d/'checkpoints'), *argv])
+    state = cli(['--resume', str(d/'checkpoints'), '--resume-anyway', *argv])
     assert state['epoch'] == 3
 
 def test_resume_without_rng_state_refuses(baseline, tmp_path):
     d = copy_run(baseline, tmp_path)
     (d/'checkpoints'/'epoch002'/'random_states_0.pkl').unlink()
     with pytest.raises(RuntimeError, match='random_states_0.pkl is missing'):
-        pretrain_cli(['--resume', str(d/'checkpoints'), *sets(d, 'trainer.epochs=3')])
+        cli(['--resume', str(d/'checkpoints'), *sets(d, 'trainer.epochs=3')])
 
 @pytest.mark.parametrize('name,size,msg', [('model.safetensors', 100, 'model.safetensors is damaged'),
                                             ('trainer_state.json', 30, 'trainer_state.json is damaged'),
@@ -107,7 +118,7 @@ def test_damaged_checkpoint_names_the_file(baseline, tmp_path, name, size, msg):
     d = copy_run(baseline, tmp_path)
     os.truncate(d/'checkpoints'/'epoch002'/name, size)
     with pytest.raises(RuntimeError, match=msg) as e:
-        pretrain_cli(['--resume', str(d/'checkpoints'), *sets(d, 'trainer.epochs=3')])
+        cli(['--resume', str(d/'checkpoints'), *sets(d, 'trainer.epochs=3')])
     assert str(d/'checkpoints'/'epoch002'/name) in str(e.value)
 
 def test_model_files_name_the_path(baseline, tmp_path):
@@ -115,10 +126,10 @@ def test_model_files_name_the_path(baseline, tmp_path):
     empty = tmp_path/'empty.pth'; empty.write_bytes(b'')
     for path, err, msg in ((empty, ValueError, 'is empty (0 bytes)'), (d/'checkpoints'/'epoch002', IsADirectoryError, 'is a directory'),
                            (tmp_path/'nope.pth', FileNotFoundError, 'does not exist')):
-        with pytest.raises(err, match=re.escape(msg)) as e: build_model(load_config(parse_args(sets(d, f'arch.args.load_checkpoint={path}'))))
+        with pytest.raises(err, match=re.escape(msg)) as e: create_model(run_of(sets(d, f'arch.args.load_checkpoint={path}')).model)
         assert str(path) in str(e.value)
     with pytest.raises(RuntimeError, match='is a file; --resume takes a checkpoint directory'):
-        pretrain_cli(['--resume', str(d/'model_best.pth'), *sets(d, 'trainer.epochs=3')])
+        cli(['--resume', str(d/'model_best.pth'), *sets(d, 'trainer.epochs=3')])
 
 def test_nonfinite_checkpoint_weights_warn_or_fail(baseline, tmp_path, caplog):
     from safetensors.torch import load_file, save_file
@@ -126,10 +137,10 @@ def test_nonfinite_checkpoint_weights_warn_or_fail(baseline, tmp_path, caplog):
     f = d/'checkpoints'/'epoch002'/'model.safetensors'
     sd = load_file(f); k = next(iter(sd)); sd[k] = sd[k].clone(); sd[k].view(-1)[0] = float('nan'); save_file(sd, f)
     with pytest.raises(FloatingPointError, match='non-finite'):
-        pretrain_cli(['--resume', str(d/'checkpoints'), *sets(d, 'trainer.epochs=2', 'trainer.strict_checkpoint=true')])
+        cli(['--resume', str(d/'checkpoints'), *sets(d, 'trainer.epochs=2', 'trainer.strict_checkpoint=true')])
     with caplog.at_level(logging.WARNING, logger='egovlp'):
-        cfg = load_config(parse_args(sets(d, 'trainer.epochs=2')))
-        build_trainer(cfg).load_checkpoint(d/'checkpoints')
+        cfg = run_of(sets(d, 'trainer.epochs=2'))
+        trainer_for(cfg).load_checkpoint(d/'checkpoints')
     assert any('non-finite values' in r.getMessage() for r in caplog.records)
 
 # -- configs ---------------------------------------------------------------------------------------------------------
@@ -145,19 +156,19 @@ def test_nonfinite_checkpoint_weights_warn_or_fail(baseline, tmp_path, caplog):
     (['data_loader.0.args.batch_size=64'], ValueError, 'is larger than the training set (31 clips)'),
 ])
 def test_config_errors(tmp_path, extra, err, msg):
-    with pytest.raises(err) as e: pretrain(load_config(parse_args(sets(tmp_path, *extra))))
+    with pytest.raises(err) as e: pretrain(run_of(sets(tmp_path, *extra)))
     assert msg in str(e.value), str(e.value)
 
 def test_unknown_key_in_the_file(tmp_path):
     cfg = read_config(CONFIG); cfg['trainer']['epocs'] = 1; cfg['optimiser'] = {}
     p = tmp_path/'typo.json'; p.write_text(json.dumps(cfg))
-    with pytest.raises(ConfigError) as e: load_config(parse_args(['-c', str(p)]))
+    with pytest.raises(ConfigError) as e: run_of(['-c', str(p)])
     assert str(p) in str(e.value) and "'trainer.epocs'; did you mean 'trainer.epochs'?" in str(e.value) \
         and "'optimiser'; did you mean 'optimizer'?" in str(e.value)
 
 def test_no_validation_is_explicit(tmp_path):
-    state = pretrain(load_config(parse_args(sets(tmp_path, 'trainer.validate=false', 'trainer.epochs=1',
-                                                 'data_loader.0.args.egomcq_path=nowhere.json'))))
+    state = pretrain(run_of(sets(tmp_path, 'trainer.validate=false', 'trainer.epochs=1',
+                                                 'data_loader.0.args.egomcq_path=nowhere.json')))
     assert state['before'] == {} and not (tmp_path/'model_best.pth').exists() and len(state['history']) == 1
 
 # -- non-finite numbers ------------------------------------------------------------------------------------------------
@@ -170,17 +181,17 @@ def test_injected_nan_stops_naming_the_step(tmp_path, monkeypatch):
         return (loss * float('nan') if trainer.state['global_step'] + 1 == 5 else loss), n
     monkeypatch.setattr(EgoClipTask, 'step', step)
     with pytest.raises(T.NonFiniteError, match=r'step 5 \(epoch 2, step 2/3\)'):
-        pretrain(load_config(parse_args(sets(tmp_path, 'trainer.save_every_steps=null'))))
+        pretrain(run_of(sets(tmp_path, 'trainer.save_every_steps=null')))
     assert sorted(p.name for p in (tmp_path/'checkpoints').iterdir()) == ['epoch001', 'latest']
     best = torch.load(tmp_path/'model_best.pth', weights_only=False)['state_dict']     # written at epoch 1, finite
     assert all(torch.isfinite(v).all() for v in best.values() if v.is_floating_point())
-    state = pretrain(load_config(parse_args(sets(tmp_path/'skip', 'trainer.nonfinite=skip'))))
+    state = pretrain(run_of(sets(tmp_path/'skip', 'trainer.nonfinite=skip')))
     assert state['nonfinite_skipped'] == 1 and [h['skipped_steps'] for h in state['history']] == [0, 1]
 
 def test_huge_lr_never_writes_nonfinite_weights(tmp_path):
     import egovlp.trainer as T
     with pytest.raises(T.NonFiniteError, match='non-finite training value at step'):
-        pretrain(load_config(parse_args(sets(tmp_path, 'optimizer.args.lr=1e10', 'trainer.log_every=1'))))
+        pretrain(run_of(sets(tmp_path, 'optimizer.args.lr=1e10', 'trainer.log_every=1')))
     for p in [*tmp_path.glob('model_best.pth'), *(tmp_path/'checkpoints').glob('*/model.safetensors')]:
         if p.suffix == '.pth': sd = torch.load(p, weights_only=False)['state_dict']
         else:
@@ -190,8 +201,8 @@ def test_huge_lr_never_writes_nonfinite_weights(tmp_path):
 # -- a full disk -------------------------------------------------------------------------------------------------------
 def test_full_disk_names_the_file(tmp_path, monkeypatch):
     import io, egovlp.core as C
-    cfg = load_config(parse_args(sets(tmp_path, 'trainer.epochs=1')))
-    tr = build_trainer(cfg)
+    cfg = run_of(sets(tmp_path, 'trainer.epochs=1'))
+    tr = trainer_for(cfg)
     tr.save_model(tmp_path/'model_best.pth')
     good = (tmp_path/'model_best.pth').read_bytes()
     class Full(io.FileIO):
@@ -223,7 +234,7 @@ def mini_copy(tmp_path, edit_csv):
 def test_header_only_csv(tmp_path):
     d, root = mini_copy(tmp_path, lambda lines: lines[:1])
     with pytest.raises(ValueError, match='no rows') as e:
-        pretrain(load_config(parse_args(sets(tmp_path, f'data_loader.0.args.meta_dir={d}', f'data_loader.0.args.data_dir={root}/videos'))))
+        pretrain(run_of(sets(tmp_path, f'data_loader.0.args.meta_dir={d}', f'data_loader.0.args.data_dir={root}/videos')))
     assert str(d/'egoclip.csv') in str(e.value)
 
 def test_inverted_times_csv(tmp_path):
@@ -232,14 +243,14 @@ def test_inverted_times_csv(tmp_path):
     d, root = mini_copy(tmp_path, swap)
     a = [f'data_loader.0.args.meta_dir={d}', f'data_loader.0.args.data_dir={root}/videos']
     with pytest.raises(ValueError, match=r'egoclip.csv:4: clip_end .* < clip_start'):
-        pretrain(load_config(parse_args(sets(tmp_path, *a))))
-    state = pretrain(load_config(parse_args(sets(tmp_path/'skip', *a, 'data_loader.0.args.on_bad_lines=skip', 'trainer.epochs=1'))))
+        pretrain(run_of(sets(tmp_path, *a)))
+    state = pretrain(run_of(sets(tmp_path/'skip', *a, 'data_loader.0.args.on_bad_lines=skip', 'trainer.epochs=1')))
     assert len(state['history']) == 1                                       # the row was dropped (and logged), training ran
 
 def test_fps_mismatch(tmp_path):
     from egovlp.video import VideoReadError
     with pytest.raises(VideoReadError, match=r'fps=15 was given \(data_loader.args.fps\) but the file has 30 fps'):
-        pretrain(load_config(parse_args(sets(tmp_path, 'data_loader.0.args.fps=15'))))
-    state = pretrain(load_config(parse_args(sets(tmp_path/'lax', 'data_loader.0.args.fps=15', 'trainer.epochs=1',
-                                                 'data_loader.0.args.video_params.loading=lax'))))
+        pretrain(run_of(sets(tmp_path, 'data_loader.0.args.fps=15')))
+    state = pretrain(run_of(sets(tmp_path/'lax', 'data_loader.0.args.fps=15', 'trainer.epochs=1',
+                                                 'data_loader.0.args.video_params.loading=lax')))
     assert state['history'][0]['load_failures'] == 24                       # every clip of the epoch, counted (3 steps x 8)
