@@ -37,7 +37,7 @@ class EgoClipFormatError(ValueError):
 
 def check_video_id(uid, where: str) -> str:
     "`uid` if it names a path inside data_dir (`core.safe_path`), else EgoClipFormatError naming `where` (file and row)."
-    try: safe_path('<data_dir>', str(uid), '0.mp4', what='video_uid')
+    try: safe_path('<data_dir>', str(uid), what='video_uid')
     except ValueError as e: raise EgoClipFormatError(f"{where}: {e}; expected an Ego4D video uid") from None
     return uid
 

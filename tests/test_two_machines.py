@@ -4,7 +4,6 @@ global batch (the exactly-once property of sharded evaluation is tests/test_enco
 import json, subprocess, sys
 from pathlib import Path
 
-
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from _launch import ROOT, accelerate_exe as _accelerate, env, free_port as _free_port, launch_cmd  # noqa: E402
