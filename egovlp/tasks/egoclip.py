@@ -17,10 +17,9 @@ from torch.utils.data import Dataset
 from fastcore.basics import patch
 
 from ..loss import EgoNCE, egonce_masks
-from ..video import normalize
+from ..video import VideoTransform, normalize
 from ..core import F, get_logger, register_task, setting
 from ..egoclip import EgoClip, EgoMCQ
-from ..video import VideoTransform
 from ..textvideo import TextVideoTask, encode, embed_texts
 
 # %% auto #0
