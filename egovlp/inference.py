@@ -353,7 +353,7 @@ def write_index(out_dir, clips, result: dict, fmt: str) -> Path:
     shapes = dict(result.get('shapes') or {})
     if not shapes and (out/'feature_shapes.json').is_file(): shapes = json.loads((out/'feature_shapes.json').read_text())
     done, skipped, failed = set(result.get('done', [])), set(result.get('skipped', [])), dict(result.get('failed', {}))
-    rows = [{'uid': c['uid'], 'video': c['path'], 'file': f"{c['uid']}.{fmt}",
+    rows = [{'uid': c['uid'], 'video': c['path'], 'file': f"video/{c['uid']}.{fmt}",
              'windows': shapes.get(c['uid']), 'status': 'failed' if c['uid'] in failed else
              'done' if c['uid'] in done else 'skipped' if c['uid'] in skipped else 'missing',
              'reason': failed.get(c['uid'], '')} for c in clips]
@@ -363,7 +363,7 @@ def write_index(out_dir, clips, result: dict, fmt: str) -> Path:
     return out/'index.csv'
 
 def extract_cli(argv=None, extract_fn=None) -> dict:
-    "egovlp-extract: a checkpoint + videos → per-video features (`egovlp.episodic.extract_features`) + index.csv."
+    "egovlp-extract: a checkpoint + videos → per-video features (`egovlp.tasks.episodic.extract_features`) + index.csv."
     import argparse
     p = argparse.ArgumentParser(prog='egovlp-extract', description='EgoVLP video features of any folder or list of videos')
     p.add_argument('checkpoint', help='anything load_model accepts: released .pth, model_best.pth, Hub-style folder')
@@ -383,9 +383,9 @@ def extract_cli(argv=None, extract_fn=None) -> dict:
     acc = Accelerator()
     model = load_model(a.checkpoint, device=acc.device, num_frames=a.frames, config=a.config)
     if extract_fn is None:
-        try: from egovlp.episodic import extract_features as extract_fn
+        try: from egovlp.tasks.episodic import extract_features as extract_fn
         except ImportError as e:
-            raise ImportError(f"egovlp-extract runs egovlp.episodic.extract_features (the NLQ/MQ extractor), "
+            raise ImportError(f"egovlp-extract runs egovlp.tasks.episodic.extract_features (the NLQ/MQ extractor), "
                               f"which is not importable here: {e}") from None
     res = extract_fn(model, clips, a.out, rate=a.rate, frames_per_window=a.frames or model.num_frames,
                      size=model.input_res, batch_size=a.batch_size, feature=a.feature, fmt=a.fmt, loading=a.loading,
