@@ -388,7 +388,7 @@ def extract_cli(argv=None, load=None) -> int:
         if run.task_name not in TASK_KINDS: raise ConfigError(f"{a.config}: dataset_name {run.task_name!r} is not one of {list(TASK_KINDS)}")
         task = EpisodicTask(run, create_tokenizer(run.model))
         task.annotations                                          # a wrong path or an empty split fails before the model is built
-        acc = Accelerator(mixed_precision=run.trainer.mixed_precision)
+        acc = Accelerator(mixed_precision=run.trainer.mixed_precision, cpu=not torch.cuda.is_available())   # CPU: gloo processes
         model = create_model(run.model).to(acc.device).eval()
         task.extract(model, acc, say := print if acc.is_main_process else (lambda *x: None))
         g = task.score(model) if task.args.subsample == 'both' else dict(n=0)
