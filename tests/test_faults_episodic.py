@@ -38,7 +38,8 @@ def test_layout_and_exit_status(tmp_path, mini, capsys):
     for c in ann['clips']:
         T = E.num_windows(c['start_sec'], c['end_sec'])
         assert feats[c['uid']].shape == (T, 256) and shapes[c['uid']] == T and feats[c['uid']].dtype == torch.float32
-    assert json.loads((f/'extraction.json').read_text()) == dict(rate=1.87, frames_per_window=4, feature='proj', size=32, format='pt')
+    params = json.loads((f/'extraction.json').read_text())
+    assert {k: params[k] for k in E.EXTRACTION_KEYS[:5]} == dict(rate=1.87, frames_per_window=4, feature='proj', size=32, format='pt')
     q = ann['queries'][0]; n = len(E.create_tokenizer(E._load_run(tmp_path/'nlq.json').model)(q['query'])['input_ids'])
     assert np.load(f/'text'/'cone_token'/f"{q['key']}.npy").shape == (n - 2, 64)      # the text tower's hidden size, no [CLS]/[SEP]
     assert np.load(f/'text'/'cone_cls'/f"{q['key']}.npy").shape == (1, 256)
@@ -73,6 +74,8 @@ def test_reextraction_with_other_settings_is_refused(tmp_path, mini, key, value)
     E.extract_features(model, clips, tmp_path/'x', **kw)
     with pytest.raises(ValueError, match=f"holds features extracted with {key}="):
         E.extract_features(model, clips, tmp_path/'x', **{**kw, key: value})
+    with pytest.raises(ValueError, match='holds features extracted with weights_sum='):      # another (untrained) model
+        E.extract_features(E.create_model(E._load_run(tmp_path/'nlq.json').model), clips, tmp_path/'x', **kw)
     with pytest.raises(ValueError, match='rate must be windows per second'): E.extract_features(model, clips, tmp_path/'y', rate='fast')
     with pytest.raises(ValueError, match='no clips'): E.extract_features(model, [], tmp_path/'y')
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np, torch
 import torch.nn.functional as nnf
 from ..core import (ConfigError, F, apply_overrides, atomic_save, atomic_write, atomic_write_text, parse_config,
-                         read_config, register_task, safe_path, setting)
+                         read_config, register_task, safe_path, seed_everything, setting)
 from ..egoclip import chunk_addresses
 from ..factory import create_model, create_tokenizer
 from ..textvideo import embed_texts, encode
@@ -167,7 +167,7 @@ class ClipWindows(ItemDataset):
         return {'video': self._cached[1][j - lo], 'load_failures': self._cached[2] if j == lo else 0}
 
 # %% ../../nbs/12_ego4d_episodic.ipynb #a741f778
-EXTRACTION_KEYS = ('rate', 'frames_per_window', 'feature', 'size', 'format')   # extraction.json; a re-extraction must match
+EXTRACTION_KEYS = ('rate', 'frames_per_window', 'feature', 'size', 'format', 'weights_sum')   # extraction.json; a rerun must match
 
 def _check_folder(out: Path, params: dict):
     "Refuse a folder whose features were made otherwise (or by an unknown run)."
@@ -201,12 +201,13 @@ def extract_features(model, clips, out_dir, *, rate: float = RATE, frames_per_wi
         raise ValueError(f"rate must be windows per second, a number > 0 (EgoVLP: {RATE}), got {rate!r}")
     for name, v, ok in (('feature', feature, ('proj', 'cls')), ('fmt', fmt, ('pt', 'npy')), ('loading', loading, ('strict', 'lax'))):
         if v not in ok: raise ValueError(f"{name} must be one of {list(ok)}, got {v!r}")
-    clips, out = list(clips), Path(out_dir)
+    clips, out = list(clips), Path(out_dir); uids = [c['uid'] for c in clips]
     if not clips: raise ValueError(f"extract_features: no clips to extract into {out} (an empty split?)")
-    uids = [c['uid'] for c in clips]
     if len(set(uids)) != len(uids): raise ValueError(f"duplicate clip uids: {sorted({u for u in uids if uids.count(u) > 1})[:5]}")
     dest = {u: safe_path(out/'video', f"{u}.{fmt}", what='clip_uid') for u in uids}
-    params = dict(rate=float(rate), frames_per_window=int(frames_per_window), feature=feature, size=int(size), format=fmt)
+    m = (accelerator.unwrap_model(model).to(accelerator.device) if accelerator is not None else getattr(model, 'module', model)).eval()
+    params = dict(rate=float(rate), frames_per_window=int(frames_per_window), feature=feature, size=int(size), format=fmt,
+                  weights_sum=float(f"{sum(float(p.detach().double().sum()) for p in m.parameters()):.9g}"))   # another checkpoint: another sum
     _check_folder(out, params)
     main = accelerator is None or accelerator.is_main_process
     skipped = [u for u in uids if dest[u].exists()]
@@ -224,7 +225,6 @@ def extract_features(model, clips, out_dir, *, rate: float = RATE, frames_per_wi
     for w in ready:
         if groups[-1] and n + len(w['idx']) > group_windows: groups, n = groups + [[]], 0
         groups[-1].append(w); n += len(w['idx'])
-    m = (accelerator.unwrap_model(model).to(accelerator.device) if accelerator is not None else getattr(model, 'module', model)).eval()
     amp = accelerator.autocast if accelerator is not None else nullcontext
     def fn(mm, b):
         with amp(): return (mm.compute_video if feature == 'proj' else mm.video_model)(normalize(b['video']))
@@ -389,7 +389,7 @@ def extract_cli(argv=None, load=None) -> int:
         task = EpisodicTask(run, create_tokenizer(run.model))
         task.annotations                                          # a wrong path or an empty split fails before the model is built
         acc = Accelerator(mixed_precision=run.trainer.mixed_precision, cpu=not torch.cuda.is_available())   # CPU: gloo processes
-        model = create_model(run.model).to(acc.device).eval()
+        seed_everything(run.trainer.seed); model = create_model(run.model).to(acc.device).eval()   # an untrained model: the same each run
         task.extract(model, acc, say := print if acc.is_main_process else (lambda *x: None))
         g = task.score(model) if task.args.subsample == 'both' else dict(n=0)
         if g['n']: say(f"query grounding: the best window lies inside the moment for {100*g['hit_rate']:.1f}% of {g['n']} queries (chance {100*g['chance']:.1f}%)")
