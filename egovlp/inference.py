@@ -292,7 +292,7 @@ def write_index(out_dir, clips, result: dict, fmt: str) -> Path:
     if not shapes and (out/'feature_shapes.json').is_file(): shapes = json.loads((out/'feature_shapes.json').read_text())
     failed = dict(result.get('failed', {}))
     status = {**{u: 'skipped' for u in result.get('skipped', [])}, **{u: 'done' for u in result.get('done', [])}, **{u: 'failed' for u in failed}}
-    df = pd.DataFrame([{'uid': c['uid'], 'video': c['path'], 'file': f"{c['uid']}.{fmt}", 'windows': shapes.get(c['uid']),
+    df = pd.DataFrame([{'uid': c['uid'], 'video': c['path'], 'file': f"video/{c['uid']}.{fmt}", 'windows': shapes.get(c['uid']),
                         'status': status.get(c['uid'], 'missing'), 'reason': failed.get(c['uid'], '')} for c in clips])
     atomic_write_text(df.to_csv(index=False), out/'index.csv'); return out/'index.csv'
 
@@ -319,7 +319,9 @@ def extract_cli(argv=None, extract_fn=None) -> dict:
     model = load_model(a.checkpoint, device=acc.device, num_frames=a.frames, config=a.config)
     if extract_fn is None:
         try: from egovlp.tasks.episodic import extract_features as extract_fn
-        except ImportError: from egovlp.episodic import extract_features as extract_fn    # until the NLQ/MQ module moves
+        except ImportError as e:
+            raise ImportError(f"egovlp-extract runs egovlp.tasks.episodic.extract_features (the NLQ/MQ extractor), "
+                              f"which is not importable here: {e}") from None
     res = extract_fn(model, clips, a.out, rate=a.rate, frames_per_window=a.frames or model.num_frames,
                      size=model.input_res, batch_size=a.batch_size, feature=a.feature, fmt=a.fmt, loading=a.loading,
                      accelerator=acc, progress=not a.no_progress)
