@@ -59,8 +59,9 @@ def read_annotations(path, kind: str = 'nlq') -> tuple[dict, list]:
     return clips, items
 
 def load_features(folder, uids, what: str = 'data_loader.args.feature_dir') -> dict:
-    "{clip_uid: float32 (T, D)} from `<folder>/<clip_uid>.pt`; a missing or empty file is an error naming it."
+    "{clip_uid: float32 (T, D)} from `<folder>/<clip_uid>.pt` (or `<folder>/video/`, the extractor's layout); a missing or empty file is an error naming it."
     out, missing = {}, []
+    if (Path(folder)/'video').is_dir(): folder = Path(folder)/'video'
     for u in uids:
         p = safe_path(folder, f'{u}.pt', what='clip_uid')
         if not p.is_file(): missing.append(u); continue
@@ -93,7 +94,7 @@ def _model(run):
 
 def cached_video_features(run, clips: dict) -> Path:
     "The folder of `<clip_uid>.pt` features of `clips` extracted with the run's model, written once into the cache."
-    from egovlp.episodic import extract_features          # the extractor of notebook 12
+    from egovlp.tasks.episodic import extract_features    # the extractor of notebook 12
     L, v = run.loader, run.loader.video
     params = dict(checkpoint=_file_sha(run.model.load_checkpoint), clips=_sha(sorted((u, c['start_sec'], c['end_sec']) for u, c in clips.items())),
                   data_dir=str(Path(L.data_dir).resolve()), frames=v.num_frames, res=v.input_res, loading=v.loading)
