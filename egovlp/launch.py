@@ -150,12 +150,14 @@ def _committed_mini(portable_key: str) -> Path | None:
     if not meta.is_file(): return None
     m = json.loads(meta.read_text())
     if m.get('key') != portable_key: return None
+    import shutil
     from egovlp.core import cache_dir, atomic_save
     out = cache_dir(f"mini_pretrained_committed_{m['key']}_{m['sha256'][:8]}")/'model_best.pth'
     if not out.is_file():
         from safetensors.torch import load_file
         sd = load_file(str(MINI_ASSET/'model.safetensors'))
         atomic_save({'state_dict': sd, 'epoch': m['epoch'], 'monitor_best': m['monitor_best']}, out)
+        shutil.copyfile(MINI_ASSET/'config.json', out.parent/'config.json')     # its architecture, for egovlp.load_model
     return out
 
 def mini_pretrained(local='results/mini/model_best.pth') -> Path:
@@ -169,7 +171,7 @@ def mini_pretrained(local='results/mini/model_best.pth') -> Path:
     if (p := _committed_mini(portable)) is not None: return p
     return train_mini(cfg, key)
 
-# %% ../nbs/08_launch.ipynb #22404162
+# %% ../nbs/08_launch.ipynb #b93c27df
 def train_mini(cfg: dict, key: str | None = None, out=None) -> Path:
     """Train the mini model of `cfg` into `out` (default: `cache_dir('mini_pretrained_v1_<key>')`), once: concurrent
     callers wait for it; returns its `model_best.pth`."""

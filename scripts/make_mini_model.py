@@ -21,16 +21,18 @@ from egovlp.model import load_checkpoint_file
 def sha256(path) -> str: return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-def write_asset(pth: Path, key: str, out: Path = MINI_ASSET) -> Path:
-    "The state_dict of `pth` (a model_best.pth) as `out/model.safetensors`, with `out/meta.json` (key, epoch, sha256)."
+def write_asset(pth: Path, key: str, arch: dict, out: Path = MINI_ASSET) -> Path:
+    """The state_dict of `pth` (a model_best.pth) as `out/model.safetensors`, with `out/meta.json` (key, epoch, sha256)
+    and `out/config.json` (its `arch` section: `egovlp.load_model` reads the folder like a Hub-style one)."""
     ck = load_checkpoint_file(pth)
     sd = {k: v.contiguous() for k, v in ck['state_dict'].items()}
     out.mkdir(parents=True, exist_ok=True)
-    save_file(sd, str(out/'model.safetensors'))
+    save_file(sd, str(out/'model.safetensors')); (out/'model.safetensors').chmod(0o644)
     meta = dict(key=key, epoch=ck.get('epoch'), monitor_best=ck.get('monitor_best'), sha256=sha256(out/'model.safetensors'),
                 threads=MINI_PRETRAIN_THREADS, torch=torch.__version__, config='configs/mini/egoclip.json',
                 made_by='scripts/make_mini_model.py')
     (out/'meta.json').write_text(json.dumps(meta, indent=1) + '\n')
+    (out/'config.json').write_text(json.dumps({'name': 'MiniEgoClip', 'arch': arch}, indent=1) + '\n')
     return out
 
 
@@ -49,7 +51,7 @@ def main(argv=None) -> int:
     a = p.parse_args(argv)
     cfg, key, portable = mini_config()
     if not a.check:
-        out = write_asset(train_mini(cfg, key), portable)
+        out = write_asset(train_mini(cfg, key), portable, cfg['arch'])
         print(f"wrote {out} (key {portable}, {(out/'model.safetensors').stat().st_size / 1e6:.1f} MB)")
         return 0
     meta = json.loads((MINI_ASSET/'meta.json').read_text())
@@ -57,7 +59,7 @@ def main(argv=None) -> int:
         print(f"the committed model was trained with another config (key {meta['key']}, now {portable}): run this script without --check")
         return 1
     with tempfile.TemporaryDirectory() as d:
-        fresh = write_asset(train_mini(cfg, out=Path(d)/'run'), portable, Path(d)/'asset')
+        fresh = write_asset(train_mini(cfg, out=Path(d)/'run'), portable, cfg['arch'], Path(d)/'asset')
         diff = compare(load_file(str(fresh/'model.safetensors')), load_file(str(MINI_ASSET/'model.safetensors')))
     print('\n'.join(diff[:20]) if diff else f"identical: every tensor of {MINI_ASSET.name}/model.safetensors regenerated bit-exactly")
     return 1 if diff else 0
