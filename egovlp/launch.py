@@ -171,7 +171,7 @@ def mini_pretrained(local='results/mini/model_best.pth') -> Path:
     if (p := _committed_mini(portable)) is not None: return p
     return train_mini(cfg, key)
 
-# %% ../nbs/08_launch.ipynb #b93c27df
+# %% ../nbs/08_launch.ipynb #b8cc9cc7
 def train_mini(cfg: dict, key: str | None = None, out=None) -> Path:
     """Train the mini model of `cfg` into `out` (default: `cache_dir('mini_pretrained_v1_<key>')`), once: concurrent
     callers wait for it; returns its `model_best.pth`."""
