@@ -57,15 +57,11 @@ def config_path(path) -> Path:
     return CONFIGS/rel if (CONFIGS/rel).is_file() else p
 
 def _loader_overrides(cfg: dict, overrides: Sequence[str], src: str) -> list:
-    "`data_loader.args.k=v` (the keys' names in every message) means loader 0 of a list-form `data_loader`."
-    dl, out = cfg.get('data_loader'), []
-    for o in overrides:
-        if isinstance(dl, list) and o.startswith('data_loader.args.'):
-            if len(dl) > 1: raise ConfigError(f"{src}: {o.split('=')[0]}: data_loader is a list of {len(dl)} loaders; "
-                                              f"name one, e.g. data_loader.0.args.{o.split('=')[0][len('data_loader.args.'):]}")
-            o = 'data_loader.0.' + o[len('data_loader.'):]
-        out.append(o)
-    return out
+    "`data_loader.args.k=v` (the keys' name in every message) sets loader 0 of a list-form `data_loader` (one loader)."
+    dl, pre = cfg.get('data_loader'), 'data_loader.args.'
+    if not isinstance(dl, list) or not (mine := [o.split('=')[0] for o in overrides if o.startswith(pre)]): return list(overrides)
+    if len(dl) > 1: raise ConfigError(f"{src}: {mine[0]}: data_loader is a list of {len(dl)} loaders; name one, e.g. data_loader.0.args.{mine[0][len(pre):]}")
+    return ['data_loader.0.' + o[len('data_loader.'):] if o.startswith(pre) else o for o in overrides]
 
 def resolve(cfg: dict) -> dict:
     "`cfg` with `{mini_pretrained}` and the mini datasets' placeholders (`egovlp.minidata.PLACEHOLDERS`) filled in."
@@ -146,35 +142,29 @@ def mini_config() -> tuple:
 
 def _committed_mini(portable_key: str) -> Path | None:
     "The committed model as a `.pth` in the cache (written once from `MINI_ASSET`), if it was trained with this config."
-    meta = MINI_ASSET/'meta.json'
-    if not meta.is_file(): return None
-    m = json.loads(meta.read_text())
+    m = json.loads((MINI_ASSET/'meta.json').read_text()) if (MINI_ASSET/'meta.json').is_file() else {}
     if m.get('key') != portable_key: return None
-    import shutil
-    from egovlp.core import cache_dir, atomic_save
+    from safetensors.torch import load_file
+    from egovlp.core import cache_dir, atomic_save, atomic_write_text
     out = cache_dir(f"mini_pretrained_committed_{m['key']}_{m['sha256'][:8]}")/'model_best.pth'
     if not out.is_file():
-        from safetensors.torch import load_file
-        sd = load_file(str(MINI_ASSET/'model.safetensors'))
-        atomic_save({'state_dict': sd, 'epoch': m['epoch'], 'monitor_best': m['monitor_best']}, out)
-        shutil.copyfile(MINI_ASSET/'config.json', out.parent/'config.json')     # its architecture, for egovlp.load_model
+        atomic_write_text((MINI_ASSET/'config.json').read_text(), out.parent/'config.json')   # its architecture (load_model)
+        atomic_save({'state_dict': load_file(str(MINI_ASSET/'model.safetensors')), 'epoch': m['epoch'], 'monitor_best': m['monitor_best']}, out)
     return out
 
 def mini_pretrained(local='results/mini/model_best.pth') -> Path:
-    """The mini-EgoClip model of `python scripts/pretrain.py`: `local` if it exists; else the committed one
-    (`MINI_ASSET`) when it was trained with the current resolved `configs/mini/egoclip.json`; else trained once into
-    the cache, keyed by that config, and used only once a `.complete` marker says its training finished. It trains in a
-    subprocess of its own on the CPU with `MINI_PRETRAIN_THREADS` threads, so the model is the same whoever asks first
-    (a notebook, `accelerate launch`, one rank of a multi-process job)."""
+    """The mini-EgoClip model of `python scripts/pretrain.py`: `local` if it exists; else the committed one (`MINI_ASSET`)
+    if it was trained with the current resolved `configs/mini/egoclip.json`; else trained once into the cache (`train_mini`)."""
     if Path(local).exists(): return Path(local).resolve()
     cfg, key, portable = mini_config()
     if (p := _committed_mini(portable)) is not None: return p
     return train_mini(cfg, key)
 
-# %% ../nbs/08_launch.ipynb #b8cc9cc7
+# %% ../nbs/08_launch.ipynb #34e1ab53
 def train_mini(cfg: dict, key: str | None = None, out=None) -> Path:
-    """Train the mini model of `cfg` into `out` (default: `cache_dir('mini_pretrained_v1_<key>')`), once: concurrent
-    callers wait for it; returns its `model_best.pth`."""
+    """Train the mini model of `cfg` into `out` (default: `cache_dir('mini_pretrained_v1_<key>')`) once, in a subprocess on
+    the CPU with `MINI_PRETRAIN_THREADS` threads (the same model whoever asks first); concurrent callers wait for it;
+    only a finished training (its `.complete` marker) counts. Returns its `model_best.pth`."""
     import fcntl, shutil, subprocess
     from egovlp.core import cache_dir
     cfg = copy.deepcopy(cfg)
