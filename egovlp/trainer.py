@@ -455,10 +455,11 @@ def load_checkpoint(self: Trainer, path, resume_anyway: bool = False):
             self.log.warning(f"resuming {path} anyway although the layout changed: {what}")
     try: self.acc.load_state(str(path))
     except Exception as e: raise CheckpointError(f"{path}: cannot load the accelerate state: {type(e).__name__}: {e}") from e
-    sched = state.pop('scheduler', None)
-    if self.sched is not None:
-        if not isinstance(sched, dict): raise CheckpointError(f"{path/'trainer_state.json'} holds no LR scheduler state ('scheduler')")
-        self.sched.load_state_dict(sched)
+    sched, n = state.pop('scheduler', None), int(state.get('global_step', 0))
+    if self.sched is not None:          # an older checkpoint has none: the LambdaLR schedule is a function of the step count
+        s = self.sched
+        s.load_state_dict(sched if isinstance(sched, dict) else {**s.state_dict(), 'last_epoch': n, '_step_count': n + 1,
+                                                                 '_last_lr': [b * f(n) for b, f in zip(s.base_lrs, s.lr_lambdas)]})
     self.state = {'nonfinite_skipped': 0, **state}
     self._check_loaded_weights(path)
     self._keep_best(path)

@@ -126,6 +126,11 @@ def test_resume_never_unpickles_code(baseline, tmp_path):
     with pytest.raises(RuntimeError, match='custom_checkpoint_0.pkl: a pickled object state') as e:
         cli(['--resume', str(d/'checkpoints'), '--resume-anyway', *sets(d, 'trainer.epochs=3')])
     assert str(ck/'custom_checkpoint_0.pkl') in str(e.value) and not marker.exists()
+    (ck/'custom_checkpoint_0.pkl').unlink()                 # as the message says; an older checkpoint (no 'scheduler')
+    st = json.loads((ck/'trainer_state.json').read_text()); sched = st.pop('scheduler')
+    (ck/'trainer_state.json').write_text(json.dumps(st))
+    tr = trainer_for(run_of(sets(d, 'trainer.epochs=3'))); tr.load_checkpoint(d/'checkpoints')
+    assert tr.sched.state_dict() == sched                   # rebuilt from the step count, exactly
 
 @pytest.mark.parametrize('damage', ['truncated', 'garbage', 'code'])
 def test_damaged_rng_state_refuses_unless_anyway(baseline, tmp_path, damage, caplog):
