@@ -34,7 +34,11 @@ setuptools.setup(
         'Natural Language :: ' + cfg['language'].title(),
     ] + ['Programming Language :: Python :: '+o for o in py_versions[py_versions.index(min_python):]] + (['License :: ' + lic[1] ] if lic[1] else []),
     url = cfg['git_url'],
-    packages = setuptools.find_packages(include=['egovlp', 'egovlp.*']),
+    # the shipped configs install as egovlp/configs (egovlp.launch.CONFIGS finds them there outside a clone) and the
+    # committed mini-EgoClip model as egovlp/assets (egovlp.launch.MINI_ASSET)
+    packages = setuptools.find_packages(include=['egovlp', 'egovlp.*']) + ['egovlp.configs'],
+    package_dir = {'egovlp.configs': 'configs'},
+    package_data = {'egovlp': ['assets/*/*'], 'egovlp.configs': ['*/*.json']},
     include_package_data = True,
     install_requires = requirements,
     extras_require={ 'dev': dev_requirements },

@@ -13,10 +13,10 @@ from .core import (TASKS, ConfigError, RunSpec, apply_overrides, fill_placeholde
 from .factory import create_model, create_model_for, create_task, create_tokenizer
 
 # %% auto #0
-__all__ = ['BUILTIN_TASKS', 'CONFIGS', 'MINI_PRETRAIN_THREADS', 'REPO_CONFIGS', 'resolve_mini', 'import_tasks', 'resolve', 'load',
-           'mini_pretrained', 'trainer_for', 'metric_table', 'finetune', 'pretrain', 'evaluate', 'pretrain_cli',
-           'finetune_cli', 'evaluate_cli', 'eval_egomcq_cli', 'loader_args', 'build_model', 'build_tokenizer',
-           'build_egomcq', 'build_loss']
+__all__ = ['BUILTIN_TASKS', 'CONFIGS', 'MINI_PRETRAIN_THREADS', 'MINI_ASSET', 'REPO_CONFIGS', 'resolve_mini', 'import_tasks',
+           'config_path', 'resolve', 'load', 'mini_config', 'mini_pretrained', 'train_mini', 'trainer_for',
+           'metric_table', 'finetune', 'pretrain', 'evaluate', 'pretrain_cli', 'finetune_cli', 'evaluate_cli',
+           'eval_egomcq_cli', 'loader_args', 'build_model', 'build_tokenizer', 'build_egomcq', 'build_loss']
 
 # %% ../nbs/08_launch.ipynb #6638cd23
 BUILTIN_TASKS = {'egovlp.tasks.egoclip': ('EgoClip',), 'egovlp.tasks.epic_mir': ('EpicKitchens_MIR',),
@@ -45,8 +45,24 @@ def _check_task(cfg: dict, source: str):
         raise ConfigError(f"{source}: dataset {name!r} is the task of {missing[0]}, which is not installed ({_ABSENT_TASKS[missing[0]]})")
 
 # %% ../nbs/08_launch.ipynb #a1f6017a
-CONFIGS = Path(__file__).resolve().parents[1]/'configs' if '__file__' in globals() else Path('../configs').resolve()
-"The repository's `configs/` folder."
+_PKG = Path(__file__).resolve().parent if '__file__' in globals() else Path('../egovlp').resolve()
+CONFIGS = next((p for p in (_PKG/'configs', _PKG.parent/'configs') if p.is_dir()), _PKG.parent/'configs')
+"The shipped configs: `egovlp/configs` in an installed wheel (package data), the clone's `configs/` otherwise."
+
+def config_path(path) -> Path:
+    """`path` if it exists; else the shipped config of that name (`configs/mini/egoclip.json` or `mini/egoclip.json`),
+    so that a console script's default config is found from any folder."""
+    p = Path(path)
+    if p.exists() or p.is_absolute(): return p
+    rel = Path(*p.parts[1:]) if p.parts[:1] == ('configs',) else p
+    return CONFIGS/rel if (CONFIGS/rel).is_file() else p
+
+def _loader_overrides(cfg: dict, overrides: Sequence[str], src: str) -> list:
+    "`data_loader.args.k=v` (the keys' name in every message) sets loader 0 of a list-form `data_loader` (one loader)."
+    dl, pre = cfg.get('data_loader'), 'data_loader.args.'
+    if not isinstance(dl, list) or not (mine := [o.split('=')[0] for o in overrides if o.startswith(pre)]): return list(overrides)
+    if len(dl) > 1: raise ConfigError(f"{src}: {mine[0]}: data_loader is a list of {len(dl)} loaders; name one, e.g. data_loader.0.args.{mine[0][len(pre):]}")
+    return ['data_loader.0.' + o[len('data_loader.'):] if o.startswith(pre) else o for o in overrides]
 
 def resolve(cfg: dict) -> dict:
     "`cfg` with `{mini_pretrained}` and the mini datasets' placeholders (`egovlp.minidata.PLACEHOLDERS`) filled in."
@@ -58,7 +74,8 @@ def load(config, overrides: Sequence[str] = ()) -> RunSpec:
     if isinstance(config, RunSpec): return config
     import_tasks()
     src = 'config' if isinstance(config, dict) else str(config)
-    cfg = apply_overrides(copy.deepcopy(config) if isinstance(config, dict) else read_config(config), list(overrides))
+    cfg = copy.deepcopy(config) if isinstance(config, dict) else read_config(config_path(config))
+    cfg = apply_overrides(cfg, _loader_overrides(cfg, overrides, src))
     if overrides: src += f" (with {' '.join(overrides)})"
     _check_task(cfg, src)
     parse_config(cfg, src)                                 # every problem of the file, before datasets are generated
@@ -110,17 +127,49 @@ def _clean_env(threads: int) -> dict:
     env = {k: v for k, v in os.environ.items() if k not in drop and not k.startswith(('ACCELERATE_', 'TORCHELASTIC_'))}
     return env | {'OMP_NUM_THREADS': str(threads), 'MKL_NUM_THREADS': str(threads), 'CUDA_VISIBLE_DEVICES': ''}
 
-def mini_pretrained(local='results/mini/model_best.pth') -> Path:
-    """The mini-EgoClip model of `python scripts/pretrain.py`: `local` if it exists, else trained once into the cache,
-    keyed by the resolved `configs/mini/egoclip.json`, and used only once a `.complete` marker says its training
-    finished. It trains in a subprocess of its own on the CPU with `MINI_PRETRAIN_THREADS` threads, so the model is the
-    same whoever asks first (a notebook, `accelerate launch`, one rank of a multi-process job)."""
-    if Path(local).exists(): return Path(local).resolve()
-    import fcntl, hashlib, shutil, subprocess
+MINI_ASSET = _PKG/'assets'/'mini_egoclip'
+"The committed mini-EgoClip model (`scripts/make_mini_model.py` regenerates it bit-exactly): weights + `meta.json`."
+
+def mini_config() -> tuple:
+    """The resolved `configs/mini/egoclip.json` the mini model is trained with, its cache key, and its portable key
+    (the same config with the cache folder written `$EGOVLP_CACHE`: the key the committed model records)."""
+    import hashlib
     from egovlp.core import cache_dir
     cfg = resolve(apply_overrides(read_config(CONFIGS/'mini'/'egoclip.json'), ['trainer.progress=false']))
-    key = hashlib.sha1(json.dumps(cfg, sort_keys=True).encode()).hexdigest()[:8]
-    out = cache_dir(f'mini_pretrained_v1_{key}'); best, done = out/'model_best.pth', out/'.complete'
+    h = lambda c: hashlib.sha1(json.dumps(c, sort_keys=True).encode()).hexdigest()[:8]
+    s = json.dumps(cfg, sort_keys=True)
+    for root in sorted({str(cache_dir()), str(cache_dir().resolve())}, key=len, reverse=True): s = s.replace(root, '$EGOVLP_CACHE')
+    return cfg, h(cfg), h(json.loads(s))
+
+def _committed_mini(portable_key: str) -> Path | None:
+    "The committed model as a `.pth` in the cache (written once from `MINI_ASSET`), if it was trained with this config."
+    m = json.loads((MINI_ASSET/'meta.json').read_text()) if (MINI_ASSET/'meta.json').is_file() else {}
+    if m.get('key') != portable_key: return None
+    from safetensors.torch import load_file
+    from egovlp.core import cache_dir, atomic_save, atomic_write_text
+    out = cache_dir(f"mini_pretrained_committed_{m['key']}_{m['sha256'][:8]}")/'model_best.pth'
+    if not out.is_file():
+        atomic_write_text((MINI_ASSET/'config.json').read_text(), out.parent/'config.json')   # its architecture (load_model)
+        atomic_save({'state_dict': load_file(str(MINI_ASSET/'model.safetensors')), 'epoch': m['epoch'], 'monitor_best': m['monitor_best']}, out)
+    return out
+
+def mini_pretrained(local='results/mini/model_best.pth') -> Path:
+    """The mini-EgoClip model of `python scripts/pretrain.py`: `local` if it exists; else the committed one (`MINI_ASSET`)
+    if it was trained with the current resolved `configs/mini/egoclip.json`; else trained once into the cache (`train_mini`)."""
+    if Path(local).exists(): return Path(local).resolve()
+    cfg, key, portable = mini_config()
+    if (p := _committed_mini(portable)) is not None: return p
+    return train_mini(cfg, key)
+
+# %% ../nbs/08_launch.ipynb #34e1ab53
+def train_mini(cfg: dict, key: str | None = None, out=None) -> Path:
+    """Train the mini model of `cfg` into `out` (default: `cache_dir('mini_pretrained_v1_<key>')`) once, in a subprocess on
+    the CPU with `MINI_PRETRAIN_THREADS` threads (the same model whoever asks first); concurrent callers wait for it;
+    only a finished training (its `.complete` marker) counts. Returns its `model_best.pth`."""
+    import fcntl, shutil, subprocess
+    from egovlp.core import cache_dir
+    cfg = copy.deepcopy(cfg)
+    out = Path(out) if out is not None else cache_dir(f'mini_pretrained_v1_{key}'); best, done = out/'model_best.pth', out/'.complete'
     out.mkdir(parents=True, exist_ok=True)
     with open(out/'.lock', 'w') as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)          # one training; the other callers wait here and then reuse it
@@ -200,7 +249,8 @@ def evaluate(run) -> dict:
 # %% ../nbs/08_launch.ipynb #174a7bd4
 def _parser(description: str, config: str, train: bool) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=description, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument('-c', '--config', default=config, help='original-format JSON config')
+    p.add_argument('-c', '--config', default=config, help="original-format JSON config: a file, or a shipped config's "
+                   "name (mini/epic.json, ft/charades.json, ...)")
     p.add_argument('--set', nargs='*', default=[], metavar='KEY=VALUE', help='config overrides, e.g. trainer.epochs=1')
     if train:
         p.add_argument('-r', '--resume', default=None, help='checkpoint dir (or save_dir/checkpoints) to resume from')
@@ -222,6 +272,7 @@ def _overrides(a) -> list:
     return ov
 
 def _cli(argv, description, config, train, fn):
+    "Run `fn(run, args)`: 0 on success; one line on stderr and 1 (130: interrupted) on failure (the wrappers `sys.exit` it)."
     a = _parser(description, config, train).parse_args(argv)
     try: fn(load(a.config, _overrides(a)), a)
     except (Exception, KeyboardInterrupt) as e:
@@ -230,6 +281,7 @@ def _cli(argv, description, config, train, fn):
         msg = str(e).replace(':\n  ', ': ').replace('\n  ', '; ')           # a list of config problems on one line
         print(f"error: {type(e).__name__}: {msg}{hint}", file=sys.stderr)
         return 130 if isinstance(e, KeyboardInterrupt) else 1
+    return 0
 
 def pretrain_cli(argv=None):
     "`egovlp-pretrain`, `scripts/pretrain.py`: EgoClip pretraining, EgoMCQ before and after."

@@ -4,7 +4,7 @@
 
 # %% ../nbs/05_trainer.ipynb #4fa18812
 from __future__ import annotations
-import os, json, math, time, shutil, logging
+import os, json, math, time, shutil, logging, contextlib
 from dataclasses import asdict
 from pathlib import Path
 
@@ -15,8 +15,9 @@ from accelerate import Accelerator
 from accelerate.utils import DistributedDataParallelKwargs, ProjectConfiguration
 from fastcore.basics import patch
 from tqdm.auto import tqdm
+from tqdm.contrib.logging import logging_redirect_tqdm
 
-from .core import TrainConfig, get_logger, atomic_write_text, atomic_save, seed_everything, file_mode, io_error
+from .core import TrainConfig, get_logger, atomic_write, atomic_write_text, atomic_save, seed_everything, file_mode, io_error
 from .video import normalize
 
 os.environ.setdefault('TOKENIZERS_PARALLELISM', 'false')  # tokenizers run inside DataLoader workers
@@ -150,8 +151,7 @@ def _setup_training(self: Trainer, model: nn.Module):
     ms, cap = cfg.max_samples_per_epoch, cfg.max_steps_per_epoch       # the original's cap counts clips of the global batch
     if ms and not cap: cap = max(1, ms // (cfg.batch_size * self.acc.num_processes * cfg.grad_accum))
     if cap: self.steps_per_epoch = min(self.steps_per_epoch, cap)
-    self.sched = torch.optim.lr_scheduler.LambdaLR(self.opt, _lr_lambda(cfg, self.steps_per_epoch))
-    self.acc.register_for_checkpointing(self.sched)
+    self.sched = torch.optim.lr_scheduler.LambdaLR(self.opt, _lr_lambda(cfg, self.steps_per_epoch))  # saved as JSON, see save_checkpoint
     self.run_info = dict(world_size=self.acc.num_processes, batch_size=cfg.batch_size, grad_accum=cfg.grad_accum,
                          dataset_size=len(self.dataset), steps_per_epoch=self.steps_per_epoch)
     if cfg.tensorboard: self.acc.init_trackers('tb', config={k: v for k, v in asdict(cfg).items()
@@ -186,7 +186,7 @@ def _train_epoch(self: Trainer, epoch: int, stop_after_steps: int | None = None)
     loader = acc.skip_first_batches(self.loader, skip) if skip else self.loader
     bar = tqdm(total=self.steps_per_epoch, initial=st['step_in_epoch'], desc=f'epoch {epoch+1}/{cfg.epochs}',
                disable=not (cfg.progress and acc.is_main_process), dynamic_ncols=True, leave=False)
-    try:
+    with (logging_redirect_tqdm([logging.getLogger('egovlp')]) if not bar.disable else contextlib.nullcontext()), bar:  # log lines above the bar
         for batch in loader:
             tm = self._timer; tm['wait'] += time.perf_counter() - tm['last']     # host time spent waiting for the loader
             loss, n, gn, ok = self.train_step(batch)
@@ -201,7 +201,6 @@ def _train_epoch(self: Trainer, epoch: int, stop_after_steps: int | None = None)
                     self.save_checkpoint(f'step{gs:08d}'); return True
                 if st['step_in_epoch'] >= self.steps_per_epoch: break
             tm['last'] = time.perf_counter()
-    finally: bar.close()
     return False
 
 # %% ../nbs/05_trainer.ipynb #d2f714be
@@ -354,7 +353,8 @@ class CheckpointError(RuntimeError):
 @patch
 def save_checkpoint(self: Trainer, name: str) -> Path:
     """Write `save_dir/checkpoints/<name>` atomically (temp dir then rename); keep the newest `keep_checkpoints`.
-    Holds the accelerate state, `trainer_state.json` (with the run layout) and `config.json` (the resolved config)."""
+    Holds the accelerate state (tensors only), `trainer_state.json` (the run layout, the LR scheduler's state: JSON, never
+    a pickle) and `config.json` (the resolved config)."""
     root = self.save_dir/'checkpoints'; final, tmp = root/name, root/f'.tmp-{name}'
     self.check_finite(f'checkpoint {final}')
     self.state['epoch_acc'] = self._acc_state()
@@ -366,7 +366,7 @@ def save_checkpoint(self: Trainer, name: str) -> Path:
         self.acc.wait_for_everyone()
         self.acc.save_state(str(tmp))
         if self.acc.is_main_process:
-            atomic_write_text(json.dumps(self.state, indent=1), tmp/'trainer_state.json')
+            atomic_write_text(json.dumps({**self.state, 'scheduler': self.sched.state_dict()}, indent=1), tmp/'trainer_state.json')
             orig = getattr(self.cfg, '_original', None)
             atomic_write_text(json.dumps({'train_config': asdict(self.cfg), 'config': orig}, indent=1, default=str), tmp/'config.json')
             mode = file_mode()
@@ -397,8 +397,9 @@ def save_model(self: Trainer, path, **extra):
 _RUN_KEYS = ('world_size', 'batch_size', 'grad_accum', 'dataset_size', 'steps_per_epoch')
 
 @patch
-def _checkpoint_dir(self: Trainer, path) -> Path:
-    "Resolve `path` (a checkpoint dir, or `save_dir/checkpoints` with its `latest`) and check every file in it."
+def _checkpoint_dir(self: Trainer, path, resume_anyway: bool = False) -> Path:
+    """Resolve `path` (a checkpoint dir, or `save_dir/checkpoints` with its `latest`) and check every file in it: no
+    pickle that accelerate would load with code allowed (`custom_checkpoint_*.pkl`), an RNG state that loads."""
     path = Path(path)
     if not path.exists(): raise FileNotFoundError(f"checkpoint {path} does not exist")
     if not path.is_dir():
@@ -417,10 +418,22 @@ def _checkpoint_dir(self: Trainer, path) -> Path:
             try:
                 with safe_open(str(f), 'pt') as sf: list(sf.keys())
             except Exception as e: raise CheckpointError(f"{f} is damaged (truncated?): {type(e).__name__}: {e}") from None
+    for f in sorted(path.glob('custom_checkpoint_*.pkl')):   # accelerate unpickles these with code allowed: never read
+        raise CheckpointError(f"{f}: a pickled object state, which accelerate would load with torch.load(weights_only=False) "
+                              f"and so could run code; egovlp keeps the scheduler state in trainer_state.json and does not "
+                              f"read this file (a checkpoint of an older egovlp, or a planted file): delete it to resume")
     rng = path/f'random_states_{self.acc.process_index}.pkl'
     if not rng.is_file():
         raise CheckpointError(f"{rng} is missing: the RNG state of process {self.acc.process_index} cannot be restored, "
                               f"so the run would not continue exactly")
+    from accelerate.utils import load as acc_load           # accelerate's own reader (weights_only=True): no code runs
+    try: ok = {'random_state', 'numpy_random_seed', 'torch_manual_seed'} <= set(acc_load(rng))
+    except Exception as e: ok, why = False, f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
+    else: why = 'it lacks the python/numpy/torch states'
+    if not ok:
+        msg = f"{rng} is damaged (truncated?) or not an RNG state ({why}): the run would not continue exactly"
+        if not resume_anyway: raise CheckpointError(msg + "; pass --resume-anyway to resume regardless")
+        self.log.warning(msg + " (resuming anyway: --resume-anyway)")
     return path
 
 # %% ../nbs/05_trainer.ipynb #684bdba9
@@ -428,7 +441,7 @@ def _checkpoint_dir(self: Trainer, path) -> Path:
 def load_checkpoint(self: Trainer, path, resume_anyway: bool = False):
     """Restore model, optimiser, scheduler, scaler, RNG states and the trainer state from a checkpoint dir.
     A checkpoint from another layout (world size, batch size, grad_accum, dataset size) is refused unless `resume_anyway`."""
-    path = self._checkpoint_dir(path)
+    path = self._checkpoint_dir(path, resume_anyway)
     try: state = json.loads((path/'trainer_state.json').read_text())
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise CheckpointError(f"{path/'trainer_state.json'} is damaged (truncated?): {e}") from None
@@ -443,8 +456,14 @@ def load_checkpoint(self: Trainer, path, resume_anyway: bool = False):
             self.log.warning(f"resuming {path} anyway although the layout changed: {what}")
     try: self.acc.load_state(str(path))
     except Exception as e: raise CheckpointError(f"{path}: cannot load the accelerate state: {type(e).__name__}: {e}") from e
+    sched, n = state.pop('scheduler', None), int(state.get('global_step', 0))
+    if self.sched is not None:          # an older checkpoint has none: the LambdaLR schedule is a function of the step count
+        s = self.sched
+        s.load_state_dict(sched if isinstance(sched, dict) else {**s.state_dict(), 'last_epoch': n, '_step_count': n + 1,
+                                                                 '_last_lr': [b * f(n) for b, f in zip(s.base_lrs, s.lr_lambdas)]})
     self.state = {'nonfinite_skipped': 0, **state}
     self._check_loaded_weights(path)
+    self._keep_best(path)
     self.log.info(f"resumed from {path}: epoch {self.state['epoch']} step {self.state['step_in_epoch']}")
 
 @patch
@@ -453,6 +472,21 @@ def _check_loaded_weights(self: Trainer, path):
     msg = f"{path}: the loaded weights contain non-finite values (NaN/inf)"
     if self.cfg.strict_checkpoint: raise NonFiniteError(msg)
     self.log.warning(msg + " (trainer.strict_checkpoint=true makes this an error)")
+
+@patch
+def _keep_best(self: Trainer, path):
+    "Resuming another run's checkpoint into a new save_dir: its model_best.pth comes along (else the best is forgotten)."
+    mine, src = self.save_dir/'model_best.pth', Path(path).parent.parent/'model_best.pth'
+    if self.state.get('best') is None or mine.exists() or src.resolve() == mine.resolve(): return
+    if src.is_file():
+        if self.acc.is_main_process:
+            mine.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write(mine, lambda tmp: shutil.copyfile(src, tmp))
+        self.log.info(f"copied {src} (epoch {self.state['best_epoch']}, the best so far) to {mine}")
+    else:
+        self.log.warning(f"{src} is missing: the best model so far is lost; model_best.pth is written at the next evaluation")
+        self.state.update(best=None, best_epoch=None)
+    self.acc.wait_for_everyone()
 
 # %% ../nbs/05_trainer.ipynb #c4653045
 def check_monitor(monitor, metrics, task_name='task') -> None:

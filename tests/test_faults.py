@@ -111,6 +111,49 @@ def test_resume_without_rng_state_refuses(baseline, tmp_path):
     with pytest.raises(RuntimeError, match='random_states_0.pkl is missing'):
         cli(['--resume', str(d/'checkpoints'), *sets(d, 'trainer.epochs=3')])
 
+class _Boom:
+    "A pickle payload: unpickling it runs `os.system` (what a planted file in a copied checkpoint folder could do)."
+    def __init__(self, marker): self.marker = marker
+    def __reduce__(self): return (os.system, (f'touch {self.marker}',))
+
+def test_resume_never_unpickles_code(baseline, tmp_path):
+    "The LR scheduler's state is JSON in trainer_state.json; a pickled object state in the folder is refused unread."
+    d, marker = copy_run(baseline, tmp_path), tmp_path/'code_ran'
+    ck = d/'checkpoints'/'epoch002'
+    assert not list(ck.glob('custom_checkpoint_*.pkl'))
+    assert json.loads((ck/'trainer_state.json').read_text())['scheduler']['last_epoch'] == 6
+    torch.save({'x': _Boom(marker)}, ck/'custom_checkpoint_0.pkl')
+    with pytest.raises(RuntimeError, match='custom_checkpoint_0.pkl: a pickled object state') as e:
+        cli(['--resume', str(d/'checkpoints'), '--resume-anyway', *sets(d, 'trainer.epochs=3')])
+    assert str(ck/'custom_checkpoint_0.pkl') in str(e.value) and not marker.exists()
+    (ck/'custom_checkpoint_0.pkl').unlink()                 # as the message says; an older checkpoint (no 'scheduler')
+    st = json.loads((ck/'trainer_state.json').read_text()); sched = st.pop('scheduler')
+    (ck/'trainer_state.json').write_text(json.dumps(st))
+    tr = trainer_for(run_of(sets(d, 'trainer.epochs=3'))); tr.load_checkpoint(d/'checkpoints')
+    assert tr.sched.state_dict() == sched                   # rebuilt from the step count, exactly
+
+@pytest.mark.parametrize('damage', ['truncated', 'garbage', 'code'])
+def test_damaged_rng_state_refuses_unless_anyway(baseline, tmp_path, damage, caplog):
+    "A random_states file that does not load would make resume silently inexact: refused with its path."
+    d, marker = copy_run(baseline, tmp_path), tmp_path/'code_ran'
+    f = d/'checkpoints'/'epoch002'/'random_states_0.pkl'
+    if damage == 'truncated': os.truncate(f, f.stat().st_size // 2)
+    elif damage == 'garbage': f.write_bytes(os.urandom(2000))
+    else: torch.save({'random_state': _Boom(marker)}, f)
+    with pytest.raises(RuntimeError, match='is damaged') as e:
+        cli(['--resume', str(d/'checkpoints'), *sets(d, 'trainer.epochs=2')])
+    assert str(f) in str(e.value) and '--resume-anyway' in str(e.value) and not marker.exists()
+    with caplog.at_level(logging.WARNING, logger='egovlp'):
+        cli(['--resume', str(d/'checkpoints'), '--resume-anyway', *sets(d, 'trainer.epochs=2')])
+    assert any(str(f) in r.getMessage() for r in caplog.records) and not marker.exists()
+
+def test_resume_into_a_new_save_dir_keeps_the_best(baseline, tmp_path):
+    "Resuming a finished run's checkpoint into a new --save_dir: model_best.pth is there at the end."
+    new = tmp_path/'new'
+    state = cli(['--resume', str(baseline[1]/'checkpoints'), *sets(new, 'trainer.epochs=2')])
+    assert (new/'model_best.pth').read_bytes() == (baseline[1]/'model_best.pth').read_bytes()
+    assert state['best'] == pytest.approx(baseline[0]['best'])
+
 @pytest.mark.parametrize('name,size,msg', [('model.safetensors', 100, 'model.safetensors is damaged'),
                                             ('trainer_state.json', 30, 'trainer_state.json is damaged'),
                                             ('optimizer.bin', 0, 'optimizer.bin is empty')])
