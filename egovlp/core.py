@@ -13,12 +13,11 @@ class ConfigError(ValueError):
     "A config key or value is wrong; the message names the key, where it came from and what was expected."
 
 # %% auto #0
-__all__ = ['LIST_OR_ONE', 'TASKS', 'CONFIG_SCHEMA', 'CONFIG_EXTRA_KEYS', 'DATASET_MODULES', 'LOG_FORMAT', 'restricted_pickle',
-           'ConfigError', 'read_config', 'cfg_get', 'cfg_set', 'apply_overrides', 'Field', 'F', 'setting', 'schema_of',
-           'Spec', 'VideoSpec', 'LoaderSpec', 'ModelSpec', 'LossSpec', 'TrainConfig', 'RunSpec', 'TaskEntry',
-           'register_task', 'parse_config', 'load_run', 'register_config_keys', 'validate_config', 'check_value',
-           'get_logger', 'file_mode', 'io_error', 'atomic_write', 'atomic_save', 'atomic_write_text', 'safe_path',
-           'PickledStub', 'RestrictedUnpickler', 'safe_pickle_load', 'seed_everything', 'cache_dir', 'generate_once',
+__all__ = ['LIST_OR_ONE', 'TASKS', 'LOG_FORMAT', 'restricted_pickle', 'ConfigError', 'read_config', 'cfg_get', 'cfg_set',
+           'apply_overrides', 'Field', 'F', 'setting', 'schema_of', 'Spec', 'VideoSpec', 'LoaderSpec', 'ModelSpec',
+           'LossSpec', 'TrainConfig', 'RunSpec', 'TaskEntry', 'register_task', 'parse_config', 'load_run', 'get_logger',
+           'file_mode', 'io_error', 'atomic_write', 'atomic_save', 'atomic_write_text', 'safe_path', 'PickledStub',
+           'RestrictedUnpickler', 'safe_pickle_load', 'seed_everything', 'cache_dir', 'generate_once',
            'fill_placeholders']
 
 # %% ../nbs/00_core.ipynb #e72e417f
@@ -390,18 +389,6 @@ class TrainConfig(Spec):
         super().__post_init__()
         if self.eval_batch_size is None: self.eval_batch_size = self.batch_size
 
-    @property
-    def _max_samples_per_epoch(self): return self.max_samples_per_epoch     # legacy name the trainer reads (stage 2)
-
-    @classmethod
-    def from_original(cls, cfg: dict) -> TrainConfig:
-        "Legacy (removed in stage 2: `parse_config(cfg).trainer`): from a config checked by `validate_config`."
-        validate_config(cfg)
-        errors = []
-        tc = _train_config(cfg, errors)
-        if errors: raise ConfigError(_problems('config', errors))
-        return tc
-
 # %% ../nbs/00_core.ipynb #1d9f014e
 @dataclass
 class RunSpec(Spec):
@@ -539,77 +526,6 @@ def load_run(path, overrides=()) -> RunSpec:
     "Read a config file, apply the command line's `key=value` overrides and parse it: the one way a run is loaded."
     cfg = apply_overrides(read_config(path), overrides)
     return parse_config(cfg, str(path) + (f" (with {', '.join(overrides)})" if overrides else ''))
-
-# %% ../nbs/00_core.ipynb #17f8e39c
-# -- legacy, removed in stage 2 ---------------------------------------------------------------------------------------
-_LEGACY_LOADER_KEYS = {   # EgoClip's loader keys: in stage 2 its task declares them in its registered args dataclass
-    'neg_param': F(('bool', 'num', 'null'), min=0, doc='scene-aware negatives: segment length in seconds; false = off'),
-    'chunk_sec': F(('num', 'null'), gt=0), 'fps': F(('num', 'null'), gt=0), 'metadata': F('str'),
-    'egomcq_path': F(('str', 'null')), 'val_loading': F('str', choices=('strict', 'lax')),
-    'on_bad_lines': F('str', choices=('error', 'skip'))}
-CONFIG_SCHEMA = {**schema_of(RunSpec), 'data_loader': _merge(schema_of(LoaderSpec), _LEGACY_LOADER_KEYS)}
-"Legacy: the original EgoVLP JSON schema (every section, spec 6.5), derived from the specs (`schema_of(RunSpec)`)."
-
-CONFIG_EXTRA_KEYS: dict = {}
-"Legacy: keys added by task modules: {(section, dataset_name or None): {key: Field or nested dict}}; see `register_config_keys`."
-
-DATASET_MODULES: dict = {}
-"""Legacy: dataset_name → 'module' (or 'module:function'), imported before a config naming that dataset is validated, so
-that its `register_config_keys` calls have run. Names not here are looked up in `egovlp.downstream.TASKS`."""
-
-def register_config_keys(fields: dict, section: str = 'data_loader.args', dataset: str | None = None):
-    """Legacy (stage 2: `register_task(name, factory, args)`). Allow extra keys under `section` ('data_loader.args' or
-    'trainer') for loaders whose `dataset_name` is `dataset` (None: every dataset); `fields`: key → `Field` or dict."""
-    if section not in ('data_loader.args', 'trainer'): raise ValueError(f"register_config_keys: section {section!r} is not extensible")
-    for k, v in fields.items():
-        if not isinstance(v, (Field, dict)): raise TypeError(f"register_config_keys: {k!r} must map to a Field or a dict, got {type(v).__name__}")
-    CONFIG_EXTRA_KEYS.setdefault((section, dataset), {}).update(fields)
-
-def _section(section: str, dataset=None) -> dict:
-    base = CONFIG_SCHEMA['data_loader'] if section == 'data_loader.args' else CONFIG_SCHEMA['trainer']
-    entry = TASKS.get(dataset) if section == 'data_loader.args' and isinstance(dataset, str) else None
-    if entry is not None and entry.args: base = _merge(base, schema_of(entry.args, open_keys=True))
-    for key in ((section, None), (section, dataset)):
-        if key in CONFIG_EXTRA_KEYS and (key[1] is None or dataset is not None): base = _merge(base, CONFIG_EXTRA_KEYS[key])
-    return base
-
-def _import_dataset_module(name):
-    "Import the module of dataset `name` (`DATASET_MODULES`, else the `egovlp.downstream.TASKS` registry) so its keys are registered."
-    import importlib, importlib.util
-    try:
-        mod = DATASET_MODULES.get(name)
-        if mod is None and importlib.util.find_spec('egovlp.downstream') is not None:
-            mod = getattr(importlib.import_module('egovlp.downstream'), 'TASKS', {}).get(name)
-        if callable(mod): mod = getattr(mod, '__module__', None)
-        if isinstance(mod, str) and mod: importlib.import_module(mod.split(':')[0])
-    except ImportError as e: return f"the module of dataset {name!r} could not be imported ({e}), so its config keys are unknown"
-
-# %% ../nbs/00_core.ipynb #329cd3de
-def validate_config(cfg: dict, source: str = 'config', log_unused: bool = True) -> list[str]:
-    """Legacy (stage 2: `parse_config`). Check every key and value of an original-format config against `CONFIG_SCHEMA`
-    (+ registered task keys). Raises `ConfigError` listing every problem; returns the keys that have no effect here."""
-    if not isinstance(cfg, dict): raise ConfigError(f"{source}: a config is a JSON object, got {type(cfg).__name__}")
-    root = {**CONFIG_SCHEMA, 'trainer': _section('trainer')}
-    def loader_schema(name, where, args):
-        note = _import_dataset_module(name) if name else None
-        return _section('data_loader.args', name), note
-    chk = _Check(root, loader_schema)
-    chk.walk(cfg, root)
-    if chk.errors: raise ConfigError(_problems(source, chk.errors))
-    if log_unused: _log_unused(chk.unused)
-    return sorted(chk.unused)
-
-def check_value(key: str, value, dataset: str | None = None):
-    "Legacy (stage 2: the specs check themselves). Check one dotted key's value against the schema; raises `ConfigError`."
-    parts = [p for p in key.split('.') if not p.isdigit()]
-    if parts[:2] == ['data_loader', 'args']: here, rest, pre = _section('data_loader.args', dataset), parts[2:], ['data_loader', 'args']
-    else: here, rest, pre = {**CONFIG_SCHEMA, 'trainer': _section('trainer')}, parts, []
-    for i, part in enumerate(rest):
-        if not isinstance(here, dict) or part not in here:
-            sugg = _Check(CONFIG_SCHEMA).suggest(part, here if isinstance(here, dict) else {}, '.'.join(pre + rest[:i]))
-            raise ConfigError(f"unknown key {key!r}{sugg}")
-        here = here[part]
-    if isinstance(here, Field) and not here.unused and (e := here.error(value)): raise ConfigError(f"{key}: {e}")
 
 # %% ../nbs/00_core.ipynb #617e1eb9
 LOG_FORMAT = "%(asctime)s - %(name)s - %(levelname)s - %(message)s"

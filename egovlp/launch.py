@@ -13,10 +13,9 @@ from .core import (TASKS, ConfigError, RunSpec, apply_overrides, fill_placeholde
 from .factory import create_model, create_model_for, create_task, create_tokenizer
 
 # %% auto #0
-__all__ = ['BUILTIN_TASKS', 'CONFIGS', 'MINI_PRETRAIN_THREADS', 'MINI_ASSET', 'REPO_CONFIGS', 'resolve_mini', 'import_tasks',
-           'config_path', 'resolve', 'load', 'mini_config', 'mini_pretrained', 'train_mini', 'trainer_for',
-           'metric_table', 'finetune', 'pretrain', 'evaluate', 'pretrain_cli', 'finetune_cli', 'evaluate_cli',
-           'eval_egomcq_cli', 'loader_args', 'build_model', 'build_tokenizer', 'build_egomcq', 'build_loss']
+__all__ = ['BUILTIN_TASKS', 'CONFIGS', 'MINI_PRETRAIN_THREADS', 'MINI_ASSET', 'import_tasks', 'config_path', 'resolve', 'load',
+           'mini_config', 'mini_pretrained', 'train_mini', 'trainer_for', 'metric_table', 'finetune', 'pretrain',
+           'evaluate', 'pretrain_cli', 'finetune_cli', 'evaluate_cli', 'eval_egomcq_cli']
 
 # %% ../nbs/08_launch.ipynb #6638cd23
 BUILTIN_TASKS = {'egovlp.tasks.egoclip': ('EgoClip',), 'egovlp.tasks.epic_mir': ('EpicKitchens_MIR',),
@@ -35,7 +34,6 @@ def import_tasks():
         except ModuleNotFoundError as e:
             if e.name != mod: raise
             _ABSENT_TASKS[mod] = e
-    if 'EgoClip' not in TASKS: _register_egoclip_standin()   # TODO stage 2: tasks.egoclip registers it (S-egoclip)
 
 def _check_task(cfg: dict, source: str):
     dl = cfg.get('data_loader')
@@ -80,41 +78,6 @@ def load(config, overrides: Sequence[str] = ()) -> RunSpec:
     _check_task(cfg, src)
     parse_config(cfg, src)                                 # every problem of the file, before datasets are generated
     return parse_config(resolve(cfg), src)
-
-# %% ../nbs/08_launch.ipynb #7f63d639
-# TODO stage 2: remove once egovlp.tasks.egoclip calls register_task('EgoClip', ...) (helper S-egoclip)
-def _register_egoclip_standin():
-    from dataclasses import make_dataclass
-    from egovlp.core import F, setting, register_task
-    keys = dict(metadata=('egoclip.csv', F('str')), neg_param=(False, F(('bool', 'num', 'null'), min=0)),
-                chunk_sec=(600, F(('num', 'null'), gt=0)), fps=(None, F(('num', 'null'), gt=0)),
-                egomcq_path=(None, F(('str', 'null'))), val_loading=(None, F(('str', 'null'), choices=('strict', 'lax'))),
-                on_bad_lines=('error', F('str', choices=('error', 'skip'))))
-    args = make_dataclass('EgoClipArgs', [(k, object, setting(d, f)) for k, (d, f) in keys.items()])
-    register_task('EgoClip', _egoclip_task, args)
-
-def _egomcq(run):
-    from egovlp.egoclip import EgoMCQ
-    L, a, v = run.loader, run.loader.args, run.loader.video
-    p = Path(a.egomcq_path or Path(L.meta_dir)/'egomcq.json')
-    if not p.is_file():
-        key = 'data_loader.args.egomcq_path' if a.egomcq_path else 'data_loader.args.meta_dir'
-        raise FileNotFoundError(f"EgoMCQ validation data {p} {'is a directory' if p.is_dir() else 'does not exist'} ({key} = "
-                                f"{a.egomcq_path or L.meta_dir}); fix the path, or set trainer.validate=false to train "
-                                f"without validation (no before/after scores, no model_best.pth)")
-    return EgoMCQ(p, L.data_dir, v.num_frames, v.input_res, a.chunk_sec, a.fps, a.val_loading or v.loading)
-
-def _egoclip_task(run, tokenizer=None, loss=None):
-    from egovlp.egoclip import EgoClip
-    from egovlp.video import VideoTransform
-    from egovlp.tasks.egoclip import EgoClipTask, EgoMCQEvaluator
-    L, a, v, tc = run.loader, run.loader.args, run.loader.video, run.trainer
-    train = lambda: EgoClip(Path(L.meta_dir)/a.metadata, L.data_dir, v.num_frames, v.input_res, L.split, neg_param=a.neg_param or None,
-                            chunk_sec=a.chunk_sec, fps=a.fps, loading=v.loading, seed=tc.seed, on_bad_lines=a.on_bad_lines,
-                            transform=VideoTransform(L.split, v.input_res, scale=v.crop_scale))
-    ev = EgoMCQEvaluator(_egomcq(run), tokenizer, tc.eval_batch_size, L.num_workers) if tc.validate else None
-    if ev is None: get_logger('egovlp.launch').info("trainer.validate=false: training without validation (no EgoMCQ, no model_best.pth)")
-    return EgoClipTask(train, tokenizer, loss=loss, evaluator=ev, negatives=bool(a.neg_param))
 
 # %% ../nbs/08_launch.ipynb #8b1597b5
 MINI_PRETRAIN_THREADS = 2
@@ -301,24 +264,3 @@ def evaluate_cli(argv=None):
 def eval_egomcq_cli(argv=None):
     "`egovlp-eval-egomcq`, `scripts/eval_egomcq.py`: EgoMCQ accuracy of a model."
     return _cli(argv, 'EgoMCQ evaluation of a model', 'configs/eval/egomcq.json', False, lambda r, a: evaluate(r))
-
-# %% ../nbs/08_launch.ipynb #1fea0994
-# -- legacy, removed at the end of stage 2: the old task modules' imports (epic, charades, episodic, fho, 06, 10-13) --
-REPO_CONFIGS = CONFIGS
-resolve_mini = resolve
-
-def loader_args(cfg: dict, i: int = 0) -> dict:
-    dl = cfg.get('data_loader', {})
-    return (dl[i] if isinstance(dl, list) else dl).get('args', {})
-
-def _model_spec(cfg: dict):
-    from egovlp.core import ModelSpec, _build
-    return _build(ModelSpec, cfg.get('arch', {}))
-
-def build_model(cfg: dict): return create_model(_model_spec(cfg), (cfg.get('trainer') or {}).get('strict_checkpoint', False))
-def build_tokenizer(cfg: dict): return create_tokenizer(_model_spec(cfg))
-def build_egomcq(cfg: dict): return _egomcq(load(cfg)) if (cfg.get('trainer') or {}).get('validate', True) else None
-def build_loss(cfg: dict):
-    from egovlp.core import LossSpec
-    from egovlp.factory import create_loss
-    return create_loss(LossSpec(**cfg.get('loss', {})))

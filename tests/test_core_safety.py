@@ -49,8 +49,8 @@ def test_errno_less_full_disk_is_enospc(tmp_path, monkeypatch):
 @pytest.fixture
 def egoclip_task(monkeypatch):
     monkeypatch.setattr(C, 'TASKS', {})
-    args = dataclasses.make_dataclass('EgoClipArgs', [(k, object, C.setting(None, f)) for k, f in C._LEGACY_LOADER_KEYS.items()])
-    C.register_task('EgoClip', lambda run, tokenizer=None, loss=None: None, args)
+    from egovlp.tasks.egoclip import EgoClipArgs                       # EgoClip's own loader keys
+    C.register_task('EgoClip', lambda run, tokenizer=None, loss=None: None, EgoClipArgs)
 
 @pytest.mark.parametrize('name', ['pt/egoclip', 'eval/egomcq', 'mini/egoclip'])
 def test_repository_egoclip_configs_parse(egoclip_task, name):
@@ -61,4 +61,3 @@ def test_repository_egoclip_configs_parse(egoclip_task, name):
     assert run.trainer.lr == cfg['optimizer']['args']['lr'] and run.model.num_frames == cfg['arch']['args']['video_params']['num_frames']
     assert run.loader.video.num_frames == cfg['data_loader'][0]['args']['video_params']['num_frames']
     assert run.trainer.eval_batch_size == cfg['trainer'].get('eval_batch_size', 4)
-    C.validate_config(cfg)                                              # the legacy path agrees
