@@ -6,7 +6,7 @@
 __all__ = ['CHARADES_COLUMNS', 'SPLIT_FILES', 'CLASSES_FILE', 'TEMPLATES', 'log', 'read_classes', 'CharadesMeta', 'read_charades',
            'charades_ap', 'charades_map', 'chance_map', 'CharadesEgo', 'CharadesArgs', 'CharadesTask']
 
-# %% ../../nbs/11_charades_ego.ipynb #3cd18f6f
+# %% ../../nbs/11_charades_ego.ipynb #ba07040a
 import csv, functools, logging, os, re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,7 +32,7 @@ def read_classes(path) -> list[str]:
     if not names: raise ValueError(f"{path}: no classes: expected lines 'c000 <class name>', 'c001 ...'")
     return names
 
-# %% ../../nbs/11_charades_ego.ipynb #e98b0322
+# %% ../../nbs/11_charades_ego.ipynb #623f350b
 @dataclass
 class CharadesMeta:
     "A Charades-Ego csv read: `videos` (id, line), `actions` (video, id, cls, t_start, t_end, line, narration), multi-hot `targets`."
@@ -73,7 +73,7 @@ def read_charades(csv_path, classes, loading: str = 'strict') -> CharadesMeta:
     t[a.video.to_numpy(), a.cls.to_numpy()] = 1
     return CharadesMeta(path, pd.DataFrame(list(vids.items()), columns=['id', 'line']), a, t, classes, bad)
 
-# %% ../../nbs/11_charades_ego.ipynb #75035b61
+# %% ../../nbs/11_charades_ego.ipynb #53ba88f8
 def charades_ap(scores, targets, official: bool = False) -> np.ndarray:
     "Per-class AP (NaN for a class without positives) of `scores` (videos × classes) against 0/1 `targets`."
     s, t = np.array(scores, np.float64), np.asarray(targets)
@@ -98,7 +98,7 @@ def chance_map(targets, official: bool = False) -> float:
     n, p = len(t), t.sum(0)[t.sum(0) > 0].astype(np.float64)
     return 100.0 if n == 1 else 100.0 * float(np.mean((p - 1) / (n - 1) + (n - p) / (n * (n - 1)) * np.sum(1 / np.arange(1, n + 1))))
 
-# %% ../../nbs/11_charades_ego.ipynb #c6e07498
+# %% ../../nbs/11_charades_ego.ipynb #dbdc860f
 class CharadesEgo(ItemDataset):
     """Clips {'video' uint8 (T,3,S,S), 'target', 'idx', 'load_failures'}: split 'train' one per action ('rand' frames in it,
     'text' its class name, 'target' its class), else one per video ('uniform' frames over it, 'target' the multi-hot)."""
@@ -140,7 +140,7 @@ class CharadesEgo(ItemDataset):
         if self.train: return item | {'text': self.rows.narration.iat[idx], 'target': int(self.rows.cls.iat[idx])}
         return item | {'target': self.targets[idx]}
 
-# %% ../../nbs/11_charades_ego.ipynb #af3b3c13
+# %% ../../nbs/11_charades_ego.ipynb #a23d7af9
 def _unused(why: str): return setting(None, F(check=lambda v: f"Charades-Ego does not use it ({why}): remove the key"))
 @dataclass
 class CharadesArgs:
