@@ -185,4 +185,4 @@ class CharadesTask(TextVideoTask):
             s = (self.video_emb @ c.to(self.video_emb.device).T).cpu().numpy()       # cosines: both normalised
             res[f'charades_mAP{sfx}'], res[f'charades_mAP_official{sfx}'] = (charades_map(s, ds.meta.targets, o) for o in (False, True))
         return res | {'load_failures': float(stats['load_failures']), 'bad_annotations': float(len(ds.meta.bad))}
-register_task('CharadesEgo', CharadesTask, CharadesArgs)
+register_task('CharadesEgo', CharadesTask, CharadesArgs);
