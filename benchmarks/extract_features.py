@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """NLQ/MQ feature extraction on the CPU: windows/s per CPU core of the decode + test transform that feed the model,
-egovlp's streaming reader (`egovlp.episodic.WindowBatches`: one pass front to back, frames kept only until their
-window is batched) against the original's method (decord `get_batch` of all the clip's window frames, then the
+egovlp's reader (`egovlp.tasks.episodic.ClipWindows`, the dataset `encode` reads: the windows of one batch decoded
+together, one seek, front to back) against the original's method (decord `get_batch` of all the clip's window frames, then the
 transform of the whole clip), in one run on one core (torch and the decoders single-threaded). Windows per CPU-second of this process (the
 per-core figure, robust to a shared machine) and wall-clock windows/s.
 
@@ -33,7 +33,7 @@ def make_video(sec, path):
 def original(path, start, end, size=224):
     "test_nlq.py's input: decord get_batch of every window frame of the clip, then Resize(256)/CenterCrop(256)/Resize(224)."
     import decord
-    from egovlp.episodic import window_frame_indices
+    from egovlp.tasks.episodic import window_frame_indices
     from egovlp.video import test_crop
     vr = decord.VideoReader(str(path), num_threads=1)
     idx = window_frame_indices(start, end, len(vr))
@@ -42,11 +42,9 @@ def original(path, start, end, size=224):
     return x.reshape(len(idx), 4, *x.shape[1:])
 
 def ours(path, start, end, size=224, batch_size=64):
-    from egovlp.episodic import WindowBatches
-    ds = WindowBatches([dict(uid='bench', path=str(path), start_sec=start, end_sec=end)], size=size, batch_size=batch_size, threads=1)
-    n = 0
-    for b in ds.clip_batches(ds.clips[0]): n += len(b['video'])
-    return n
+    from egovlp.tasks.episodic import ClipWindows, clip_windows
+    ds = ClipWindows([clip_windows(dict(uid='bench', path=str(path), start_sec=start, end_sec=end))], size=size, block=batch_size)
+    return sum(1 for j in range(len(ds)) if ds[j]['video'] is not None)
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
@@ -56,13 +54,13 @@ def main():
     a = p.parse_args()
     torch.set_num_threads(1)
     from egovlp.core import cache_dir
-    from egovlp.episodic import num_windows
+    from egovlp.tasks.episodic import num_windows
     path = make_video(a.sec + 2, cache_dir('bench', f'nlq_456x256_{int(a.sec + 2)}s.mp4'))
     start, end = 1.0, 1.0 + a.sec
     T = num_windows(start, end)
     rows, walls = {}, {}
     for name, fn in (('original: decord get_batch of all window frames', lambda: len(original(path, start, end))),
-                     ('egovlp: streaming WindowBatches (PyAV, one pass)', lambda: ours(path, start, end))):
+                     ('egovlp: ClipWindows (PyAV, a seek per batch)', lambda: ours(path, start, end))):
         fn()                                                    # warm-up (file cache, imports)
         ts, cs = [], []
         for _ in range(a.repeats):
@@ -72,7 +70,7 @@ def main():
         rows[name] = T/min(cs)
         walls[name] = T/min(ts)
     held = {'original: decord get_batch of all window frames': T*4*256*456*3/2**20,
-            'egovlp: streaming WindowBatches (PyAV, one pass)': 64*4*256*456*3/2**20}
+            'egovlp: ClipWindows (PyAV, a seek per batch)': 64*4*256*456*3/2**20}
     print(f"\n{a.sec:.0f}-s clip of a 456x256 30-fps H.264 video, {T} windows of 4 frames, 224 px, one CPU core "
           f"({os.cpu_count()} cores on this machine, shared), best of {a.repeats}:")
     print(f"| method | windows per CPU-second (= windows/s per core) | relative | wall windows/s (shared machine) | decoded frames held (MiB) |\n|---|---:|---:|---:|---:|")

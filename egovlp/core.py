@@ -357,7 +357,7 @@ class TrainConfig(Spec):
     eps: float = _opt('eps', 1e-6, F('num', gt=0))
     weight_decay: float = _opt('weight_decay', 0.0, F('num', min=0))
     betas: tuple = _opt('betas', (0.9, 0.999), F('list', length=2, item=F('num', min=0, max=1)))
-    lr_schedule: str = setting('constant', F('str', choices=('constant', 'cosine', 'original')))
+    lr_schedule: str = setting('constant', F('str', choices=('constant', 'cosine', 'linear', 'original')))
     warmup_steps: int = setting(0, F('int', min=0))
     lr1: float = setting(2e-4, F('num', gt=0), doc="'original' schedule only")
     milestones: tuple = setting((60, 80), F('list', item=F('int', min=0)), doc="'original' schedule only")

@@ -12,72 +12,50 @@ import numpy as np
 import pandas as pd
 import torch
 from torch.utils.data import Dataset
+from fastcore.basics import patch
 
-from .video import (LoadStats, VideoInfo, VideoReadError, VideoTransform, load_frames, sample_frame_indices,
-                          time_to_frame, video_info)
+from .core import safe_path
+from .video import (ItemDataset, LoadStats, VideoInfo, VideoReadError, VideoTransform, load_frames,
+                          sample_frame_indices, time_to_frame, video_info, _warned, _log as _vlog)
 
 # %% auto #0
-__all__ = ['EGOCLIP_COLUMNS', 'log', 'FPS_TOLERANCE', 'END_TOLERANCE', 'EgoClipFormatError', 'parse_int_lists', 'EgoClipMeta',
-           'read_egoclip', 'chunk_addresses', 'ClipReader', 'EgoClip', 'MCQQuestions', 'read_egomcq', 'EgoMCQClips',
-           'EgoMCQ']
+__all__ = ['EGOCLIP_COLUMNS', 'log', 'FPS_TOLERANCE', 'END_TOLERANCE', 'EgoClipFormatError', 'check_video_id', 'parse_int_lists',
+           'EgoClipMeta', 'read_egoclip', 'chunk_addresses', 'ClipReader', 'EgoClip', 'MCQQuestions', 'read_egomcq',
+           'EgoMCQClips', 'EgoMCQ']
 
 # %% ../nbs/02_egoclip.ipynb #0a65a7f3
 EGOCLIP_COLUMNS = ['clip_idx', 'video_uid', 'video_dur', 'narration_source', 'narration_ind', 'narration_time',
                    'clip_start', 'clip_end', 'clip_text', 'tag_verb', 'tag_noun']
 _INT_COLS = ['clip_idx', 'narration_ind']
 _FLOAT_COLS = ['video_dur', 'narration_time', 'clip_start', 'clip_end']
-_DTYPES = {**{c: 'int32' for c in _INT_COLS}, **{c: 'float32' for c in _FLOAT_COLS},
+_DTYPES = {**{c: 'int32' for c in _INT_COLS}, **{c: 'float64' for c in _FLOAT_COLS},   # float64: floor(t*fps) as the original
            'video_uid': 'category', 'narration_source': 'category', 'clip_text': str, 'tag_verb': str, 'tag_noun': str}
 log = logging.getLogger('egovlp.egoclip')
 
 class EgoClipFormatError(ValueError):
     "A malformed EgoClip/EgoMCQ annotation; the message names the file, the line (or question) and what was expected."
 
+def check_video_id(uid, where: str) -> str:
+    "`uid` if it names a path inside data_dir (`core.safe_path`), else EgoClipFormatError naming `where` (file and row)."
+    try: safe_path('<data_dir>', str(uid), what='video_uid')
+    except ValueError as e: raise EgoClipFormatError(f"{where}: {e}; expected an Ego4D video uid") from None
+    return uid
+
 # %% ../nbs/02_egoclip.ipynb #42340086
-_ALLOWED = np.zeros(256, bool); _ALLOWED[[ord(c) for c in '0123456789,[] \t\n']] = True
-_DIGIT = np.zeros(256, bool); _DIGIT[48:58] = True
+_INT_LIST = re.compile(r'\[ *(?:[0-9]{1,9} *(?:, *[0-9]{1,9} *)*)?\]')
 
 def parse_int_lists(s: pd.Series):
-    """Parse a column of strings like '[93]', '[192, 115, 12]', '[]' without eval, vectorised.
-    Returns `ok` bool (n,), `counts` int64 (n,) (0 where not ok) and the ids of the ok rows, int64 (counts.sum(),)."""
-    n = len(s)
-    if n == 0: return np.zeros(0, bool), np.zeros(0, np.int64), np.zeros(0, np.int64)
-    isna = s.isna().to_numpy()
-    s = s.fillna('[]')
-    buf = np.frombuffer(('\n'.join(s.tolist()) + '\n').encode('utf-8'), np.uint8)
-    nl = buf == 10
-    ends = np.flatnonzero(nl)                          # the '\n' that closes each row
-    if len(ends) != n:   # a (quoted) field with a newline inside: that row is malformed, the others still parse
-        bad = s.str.contains('\n', regex=False).to_numpy()
-        ok, counts, vals = parse_int_lists(s.where(~bad, '[]'))
-        ok &= ~bad & ~isna; counts[~ok] = 0
-        return ok, counts, vals                        # bad rows were parsed as '[]': they own no values
-    starts = np.r_[0, ends[:-1] + 1]
-    rows_of = lambda pos: np.searchsorted(ends, pos)
-    ok = ~isna & (ends > starts) & (buf[starts] == 91) & (buf[np.maximum(ends - 1, 0)] == 93)   # '[' first, ']' last
-    ok[rows_of(np.flatnonzero(~_ALLOWED[buf]))] = False
-    for ch in (91, 93): ok &= np.bincount(rows_of(np.flatnonzero(buf == ch)), minlength=n) == 1
-    isdig = _DIGIT[buf]
-    dstart = isdig.copy(); dstart[1:] &= ~isdig[:-1]
-    dend = isdig.copy(); dend[:-1] &= ~isdig[1:]
-    ev = np.flatnonzero(dstart | (buf == 44) | nl)    # tokens (digit runs, commas) and row ends, in order
-    evc = buf[ev]
-    ev_row = np.cumsum(evc == 10); ev_row -= evc == 10
-    tok = evc != 10
-    tok_is_d, tok_row = evc[tok] != 44, ev_row[tok]
-    first = np.r_[True, tok_row[1:] != tok_row[:-1]]; last = np.r_[first[1:], True]
-    same = np.r_[False, tok_is_d[1:] == tok_is_d[:-1]] & ~first        # D D or C C in a row
-    ok[tok_row[(first & ~tok_is_d) | (last & ~tok_is_d) | same]] = False
-    rs, re_ = np.flatnonzero(dstart), np.flatnonzero(dend) + 1
-    run_row = tok_row[tok_is_d]
-    ok[run_row[(re_ - rs) > 9]] = False                 # > 9 digits: not a class id
-    digits = np.where(isdig, buf, np.uint8(32)).tobytes().decode('ascii')
-    vals = np.fromstring(digits, dtype=np.int64, sep=' ') if len(rs) else np.zeros(0, np.int64)
-    if len(vals) != len(rs): raise RuntimeError(f"parse_int_lists: read {len(vals)} numbers from {len(rs)} digit runs")
-    counts = np.bincount(run_row, minlength=n).astype(np.int64)
-    keep = ok[run_row]
-    counts[~ok] = 0
-    return ok, counts, vals[keep]
+    """Parse a column of strings like '[93]', '[192, 115, 12]', '[]' without eval (ids of at most 9 digits, spaces around
+    them allowed). Returns `ok` bool (n,), `counts` int64 (n,) (0 where not ok) and the ids of the ok rows (counts.sum(),)."""
+    rows = s.tolist()
+    ok = np.fromiter((isinstance(x, str) and _INT_LIST.fullmatch(x) is not None for x in rows), bool, len(rows))
+    good = [x for x, o in zip(rows, ok) if o]
+    counts = np.zeros(len(rows), np.int64)
+    counts[ok] = [x.count(',') + (x.strip('[ ]') != '') for x in good]
+    buf = np.frombuffer(','.join(good).encode(), np.uint8)
+    digits = np.where((buf >= 48) & (buf <= 57), buf, np.uint8(32)).tobytes().decode()      # every non-digit a blank
+    vals = np.fromstring(digits, np.int64, sep=' ') if counts.sum() else np.zeros(0, np.int64)
+    return ok, counts, vals
 
 # %% ../nbs/02_egoclip.ipynb #7cc900c5
 def _read_table(path, dtypes, max_rows):
@@ -104,13 +82,12 @@ def _row_lines(n, dropped_lines):
 def _numeric_bad(df, bad):
     "The numeric columns were read as text: convert them, recording rows whose value does not parse."
     for c in _INT_COLS + _FLOAT_COLS:
-        raw = df[c]
-        num = pd.to_numeric(raw, errors='coerce')
+        raw, num = df[c], pd.to_numeric(df[c], errors='coerce')
         wrong = num.isna() & raw.notna()
         if c in _INT_COLS: wrong |= num.notna() & (num % 1 != 0)
         for i in np.flatnonzero(wrong.to_numpy()):
             bad.setdefault(int(i), f"column {c}: {raw.iat[i]!r} is not {'an integer' if c in _INT_COLS else 'a number'}")
-        df[c] = num.astype('float32' if c in _FLOAT_COLS else 'float64')
+        df[c] = num.astype('float64')
     return df
 
 # %% ../nbs/02_egoclip.ipynb #3c4e5166
@@ -119,7 +96,7 @@ class EgoClipMeta:
     "EgoClip metadata as compact arrays: scalar columns in `df`, captions in one utf-8 buffer, tags in CSR form."
     path: str
     df: pd.DataFrame            # clip_idx, video_uid (category), video_dur, narration_source (category), narration_ind,
-                                # narration_time, clip_start, clip_end (float32 / int32), line (1-based line in the file)
+                                # narration_time, clip_start, clip_end (float64 / int32), line (1-based line in the file)
     text_buf: np.ndarray        # uint8: every caption, utf-8, back to back
     text_ptr: np.ndarray        # int64 (n+1,): caption i is text_buf[text_ptr[i]:text_ptr[i+1]]
     verb_ptr: np.ndarray        # int32 (n+1,)
@@ -130,26 +107,17 @@ class EgoClipMeta:
     skip_reasons: dict = field(default_factory=dict)                              # line -> why
     n_verbs: int = 118
     n_nouns: int = 582
-
     def __len__(self): return len(self.df)
-    def __repr__(self):
-        return (f"EgoClipMeta({self.path!r}: {len(self):,} clips, {len(self.df.video_uid.cat.categories):,} videos, "
-                f"{len(self.skipped)} lines skipped)")
+    def __repr__(self): return f"EgoClipMeta({self.path!r}: {len(self):,} clips, {self.df.video_uid.nunique():,} videos, {len(self.skipped)} lines skipped)"
     def where(self, i) -> str: return f"{self.path}:{int(self.df.line.iat[i])} (row {i}, clip_idx {int(self.df.clip_idx.iat[i])})"
     def text(self, i) -> str: return self.text_buf[self.text_ptr[i]:self.text_ptr[i+1]].tobytes().decode('utf-8')
-    def texts(self, rows) -> list[str]: return [self.text(int(i)) for i in rows]
     def verbs(self, i) -> np.ndarray: return self.verb_idx[self.verb_ptr[i]:self.verb_ptr[i+1]]
     def nouns(self, i) -> np.ndarray: return self.noun_idx[self.noun_ptr[i]:self.noun_ptr[i+1]]
-
     def tags(self, i, n_verbs=None, n_nouns=None):
-        "Multi-hot float32 (n_verbs,) and (n_nouns,) of row `i`; an id out of range raises naming the row."
-        out = []
-        for kind, ids, n in (('verb', self.verbs(i), n_verbs or self.n_verbs), ('noun', self.nouns(i), n_nouns or self.n_nouns)):
-            if len(ids) and ids.max() >= n:
-                raise EgoClipFormatError(f"{self.where(i)}: tag_{kind} {ids.tolist()} has an id >= n_{kind}s={n}")
-            v = np.zeros(n, np.float32); v[ids] = 1; out.append(v)
-        return tuple(out)
-
+        "Multi-hot float32 (n_verbs,) and (n_nouns,) of row `i` (the ids are range-checked once, by `check_tags`)."
+        v, n = np.zeros(n_verbs or self.n_verbs, np.float32), np.zeros(n_nouns or self.n_nouns, np.float32)
+        v[self.verbs(i)] = 1; n[self.nouns(i)] = 1
+        return v, n
     def check_tags(self, n_verbs=None, n_nouns=None):
         "Range-check every tag id at once (a dataset does this at start-up); raises naming the first bad row."
         for kind, ptr, idx, n in (('verb', self.verb_ptr, self.verb_idx, n_verbs or self.n_verbs),
@@ -160,18 +128,12 @@ class EgoClipMeta:
                 raise EgoClipFormatError(f"{self.where(int(rows[0]))}: tag_{kind} {getattr(self, kind + 's')(int(rows[0])).tolist()} "
                                          f"has an id >= n_{kind}s={n} ({len(rows)} rows like this)")
         return self
-
-    def row(self, i) -> dict:
-        "Row `i` as the original's dict (tags as the csv's list strings)."
-        r = {c: self.df[c].iat[i] for c in EGOCLIP_COLUMNS if c in self.df}
-        r = {k: (v.item() if hasattr(v, 'item') else v) for k, v in r.items()}
-        return {**r, 'clip_text': self.text(i), 'tag_verb': str(self.verbs(i).tolist()), 'tag_noun': str(self.nouns(i).tolist())}
-
     def frame(self, rows) -> pd.DataFrame:
-        "The 11 csv columns of `rows` as a pandas DataFrame (for display)."
-        rows = np.asarray(rows)
-        return pd.DataFrame([self.row(int(i)) for i in rows], index=rows)[EGOCLIP_COLUMNS]
+        "The 11 csv columns of `rows` as a DataFrame, tags as the csv's list strings (for display)."
+        lists = lambda f: [str(f(i).tolist()) for i in rows]
+        return self.df.iloc[rows].assign(clip_text=[self.text(i) for i in rows], tag_verb=lists(self.verbs), tag_noun=lists(self.nouns))[EGOCLIP_COLUMNS]
 
+# %% ../nbs/02_egoclip.ipynb #7f11e502
 def read_egoclip(path, on_bad_lines: str = 'error', max_rows: int | None = None, n_verbs: int = 118, n_nouns: int = 582) -> EgoClipMeta:
     """Read the EgoClip csv (TAB-separated, header, 11 columns) into an `EgoClipMeta`. Malformed lines raise
     `EgoClipFormatError` naming file and line (`on_bad_lines='error'`) or are dropped, counted and logged ('skip')."""
@@ -190,9 +152,10 @@ def read_egoclip(path, on_bad_lines: str = 'error', max_rows: int | None = None,
             df, dropped = _read_table(path, {**_DTYPES, **{c: str for c in _INT_COLS + _FLOAT_COLS}}, max_rows)
             df = _numeric_bad(df, bad_rows)
     except pd.errors.ParserError as e: raise EgoClipFormatError(f"{path}: the csv parser gave up: {e}") from e
-    if len(df) == 0 and not dropped:
-        raise EgoClipFormatError(f"{path}: no rows (the file has only a header line)")
+    if len(df) == 0 and not dropped: raise EgoClipFormatError(f"{path}: no rows (the file has only a header line)")
     lines = _row_lines(len(df), dropped)
+    for u in df.video_uid.cat.categories:               # an id that escapes data_dir is an error, even with 'skip'
+        check_video_id(u, f"{path}:{lines[int(np.argmax((df.video_uid == u).to_numpy()))]}")
     for c in _FLOAT_COLS:
         for i in np.flatnonzero(~np.isfinite(df[c].to_numpy()) & df[c].notna().to_numpy()):
             bad_rows.setdefault(int(i), f"column {c}: {float(df[c].iat[i])} is not a finite number")
@@ -219,6 +182,7 @@ def read_egoclip(path, on_bad_lines: str = 'error', max_rows: int | None = None,
     csr = []
     for c in ('tag_verb', 'tag_noun'):
         ok, counts, vals = tags[c]          # malformed rows have count 0 and own no values
+        vals = vals[np.repeat(keep, counts)]    # the tags of rows dropped for another reason go with them
         csr += [np.r_[0, np.cumsum(counts[keep])].astype(np.int32), vals.astype(np.int32)]
     text = df.pop('clip_text')
     enc = ''.join(text.tolist()).encode('utf-8')
@@ -231,14 +195,15 @@ def read_egoclip(path, on_bad_lines: str = 'error', max_rows: int | None = None,
                        skipped=np.array(sorted(bad), np.int64), skip_reasons=bad, n_verbs=n_verbs, n_nouns=n_nouns)
 
 # %% ../nbs/02_egoclip.ipynb #955afcc6
-def chunk_addresses(frame_idx, fps: float, chunk_sec: float | None) -> list[tuple[int, list[int]]]:
-    "Frame numbers of the full video → [(chunk k, [frame numbers inside chunk k]), ...], in the given (temporal) order."
+def chunk_addresses(frame_idx, fps: float, chunk_sec: float | None, chunk_fps=None) -> list[tuple[int, list[int]]]:
+    """Frame numbers of the full video at `fps` → [(chunk k, [frame numbers inside chunk k]), ...], in the given (temporal)
+    order; `chunk_fps(k)`: the fps of chunk k's own file, when it may differ from `fps` (default: `fps`)."""
     if not chunk_sec: return [(0, [int(f) for f in frame_idx])]
     out = []
     for f in frame_idx:
         t = int(f)/fps
         k = int(math.floor(t/chunk_sec + 1e-9))
-        local = time_to_frame(max(t - k*chunk_sec, 0.), fps)
+        local = time_to_frame(max(t - k*chunk_sec, 0.), chunk_fps(k) if chunk_fps else fps)
         if out and out[-1][0] == k: out[-1][1].append(local)
         else: out.append((k, [local]))
     return out
@@ -257,10 +222,15 @@ class ClipReader:
         self.stats = LoadStats() if stats is None else stats
         self.backend, self.ext, self.placeholder_hw = backend, ext, tuple(placeholder_hw)
         self.infos: dict[str, VideoInfo] = {}
-
+    def __repr__(self): return f"ClipReader({str(self.data_dir)!r}, chunk_sec={self.chunk_sec}, fps={self.fps}, loading={self.loading!r})"
     def path(self, video_uid: str, k: int = 0) -> Path:
-        return self.data_dir/video_uid/f'{k}{self.ext}' if self.chunk_sec else self.data_dir/f'{video_uid}{self.ext}'
-
+        "The file of chunk `k` (or of the whole video); an id that leads outside `data_dir` is a ValueError (`core.safe_path`)."
+        parts = (video_uid, f'{k}{self.ext}') if self.chunk_sec else (f'{video_uid}{self.ext}',)
+        return safe_path(self.data_dir, *parts, what='video_uid')
+    def _fps(self, video_uid: str, k: int, default: float) -> float:
+        "fps of chunk `k`'s own file (an unreadable file: `default`; reading it reports the failure)."
+        try: return self.fps or self.info(self.path(video_uid, k)).fps
+        except VideoReadError: return default
     def info(self, path) -> VideoInfo:
         "`video_info(path)`, cached (raises VideoReadError; failures are not cached); an explicit `fps` must match the file's."
         key = str(path)
@@ -271,7 +241,6 @@ class ClipReader:
                                      f"clip times would map to the wrong frames; remove fps to read it from each file", 'fps')
             self.infos[key] = info
         return self.infos[key]
-
     def segments(self, video_uid: str, start: float, end: float, num_frames: int, mode: str = 'uniform', rng=None):
         """[(path, [chunk-relative frame indices], (start, end)), ...] for the clip, in temporal order. Raises
         VideoReadError for a clip that ends before it starts ('times') or reaches past a file's last frame ('index')."""
@@ -281,67 +250,64 @@ class ClipReader:
             raise VideoReadError(self.path(video_uid, k0), None, f"clip of {video_uid} ends at {end} s, before its start {start} s", 'times', (start, end))
         fps = self.fps or self.info(self.path(video_uid, k0)).fps
         idx = sample_frame_indices(num_frames, time_to_frame(start, fps), time_to_frame(end, fps), mode, rng)
-        segs = []
-        for k, local in chunk_addresses(idx, fps, self.chunk_sec):
+        segs, fps_of = [], {k0: fps}                  # a later chunk is read at ITS OWN fps
+        chunk_fps = lambda k: fps_of.setdefault(k, self._fps(video_uid, k, fps))
+        for k, local in chunk_addresses(idx, fps, self.chunk_sec, chunk_fps):
             p = self.path(video_uid, k)
             try:
                 n = self.info(p).num_frames
                 if max(local) > n - 1 + END_TOLERANCE:
                     raise VideoReadError(p, local, f"the clip ({start}, {end}) s reaches frame {max(local)} but the file has {n} frames "
-                                         f"(it ends at {n / fps:.2f} s{' into the chunk' if self.chunk_sec else ''})", 'index', (start, end))
+                                         f"(it ends at {n / fps_of[k]:.2f} s{' into the chunk' if self.chunk_sec else ''})", 'index', (start, end))
                 local = [min(i, n - 1) for i in local]
             except VideoReadError as e:
                 if self.loading == 'strict' or e.reason in ('index', 'fps'): raise
             segs.append((p, local, (start, end)))
         return segs
 
-    def _substitute(self, e: VideoReadError, num_frames: int, stats: LoadStats) -> torch.Tensor:
-        "Lax loading of a clip that cannot be read at all: black frames, counted under `e.reason`, warned once per file."
-        from egovlp.video import _warned, _log
-        stats.add(e.reason, e.path)
-        if e.path not in _warned:
-            _warned.add(e.path)
-            _log.warning("lax loading: %d black frames substituted for %s (further failures of this file are only counted in LoadStats)", num_frames, e)
-        info = self.infos.get(e.path)
-        H, W = (info.height, info.width) if info else self.placeholder_hw
-        return torch.zeros(num_frames, H, W, 3, dtype=torch.uint8)
+# %% ../nbs/02_egoclip.ipynb #3b629cdc
+@patch
+def _substitute(self: ClipReader, e: VideoReadError, num_frames: int, stats: LoadStats) -> torch.Tensor:
+    "Lax loading of a clip that cannot be read at all: black frames, counted under `e.reason`, warned once per file."
+    stats.add(e.reason, e.path)
+    if e.path not in _warned:
+        _warned.add(e.path); _vlog.warning("lax loading: %d black frames substituted for %s (further failures of this file are only counted in LoadStats)", num_frames, e)
+    H, W = (i.height, i.width) if (i := self.infos.get(e.path)) else self.placeholder_hw
+    return torch.zeros(num_frames, H, W, 3, dtype=torch.uint8)
 
-    def __call__(self, video_uid: str, start: float, end: float, num_frames: int, mode: str = 'uniform', rng=None,
-                 stats: LoadStats | None = None) -> torch.Tensor:
-        "The clip's frames, uint8 (num_frames, H, W, 3); failures follow `loading` and are counted in `stats` (default self.stats)."
-        stats = self.stats if stats is None else stats
-        try: segs = self.segments(video_uid, start, end, num_frames, mode, rng)
-        except VideoReadError as e:
-            if self.loading == 'strict': raise
-            if e.reason in ('times', 'index', 'fps'): return self._substitute(e, num_frames, stats)
-            segs = [(e.path, [0]*num_frames, (start, end))]   # not even the first chunk's fps could be read: load_frames substitutes
-        return load_frames(segs, self.loading, stats, num_frames, self.placeholder_hw, self.backend)
-
-    def __repr__(self): return f"ClipReader({str(self.data_dir)!r}, chunk_sec={self.chunk_sec}, fps={self.fps}, loading={self.loading!r})"
+@patch
+def __call__(self: ClipReader, video_uid: str, start: float, end: float, num_frames: int, mode: str = 'uniform', rng=None,
+             stats: LoadStats | None = None) -> torch.Tensor:
+    "The clip's frames, uint8 (num_frames, H, W, 3); failures follow `loading` and are counted in `stats` (default self.stats)."
+    stats = self.stats if stats is None else stats
+    try: segs = self.segments(video_uid, start, end, num_frames, mode, rng)
+    except VideoReadError as e:
+        if self.loading == 'strict': raise
+        if e.reason in ('times', 'index', 'fps'): return self._substitute(e, num_frames, stats)
+        segs = [(e.path, [0]*num_frames, (start, end))]   # not even the first chunk's fps could be read: load_frames substitutes
+    return load_frames(segs, self.loading, stats, num_frames, self.placeholder_hw, self.backend)
 
 # %% ../nbs/02_egoclip.ipynb #b60931b6
-class EgoClip(Dataset):
+class EgoClip(ItemDataset):
     "EgoClip pairs: {'video' uint8 (T,3,S,S), 'text', 'verb_vec', 'noun_vec', 'idx', 'load_failures'} (+ '*_neg' with neg_param)."
     def __init__(self, meta, data_dir, num_frames: int = 4, size: int = 224, split: str = 'train', sample: str | None = None,
                  neg_param: float | None = None, chunk_sec: float | None = 600, fps: float | None = None, loading: str = 'lax',
                  n_verbs: int = 118, n_nouns: int = 582, transform=None, seed: int = 0, backend: str | None = None,
                  on_bad_lines: str = 'error'):
+        super().__init__(seed, loading)
         self.meta = meta if isinstance(meta, EgoClipMeta) else read_egoclip(meta, on_bad_lines, n_verbs=n_verbs, n_nouns=n_nouns)
         self.meta.check_tags(n_verbs, n_nouns)
-        self.num_frames, self.size, self.split, self.n_verbs, self.n_nouns, self.seed = num_frames, size, split, n_verbs, n_nouns, seed
+        self.num_frames, self.size, self.split, self.n_verbs, self.n_nouns = num_frames, size, split, n_verbs, n_nouns
         self.sample = sample or ('rand' if split == 'train' else 'uniform')
         if self.sample not in ('rand', 'uniform'): raise ValueError(f"sample must be 'rand' or 'uniform', got {sample!r}")
         self.transform = transform if transform is not None else VideoTransform(split, size)
-        self.reader = ClipReader(data_dir, chunk_sec, fps, loading, backend=backend)
-        self.stats = self.reader.stats
+        self.reader = ClipReader(data_dir, chunk_sec, fps, loading, self.stats, backend=backend)
         df = self.meta.df
         self._vid = df.video_uid.cat.codes.to_numpy().astype(np.int32)
         self._uids = df.video_uid.cat.categories.to_numpy().astype(str)
         self._start, self._end = df.clip_start.to_numpy(), df.clip_end.to_numpy()
-        self._epoch = torch.zeros((), dtype=torch.int64).share_memory_()
-        self.neg_param, self.n_index_builds = neg_param or None, 0
+        self.neg_param = neg_param or None
         if self.neg_param: self._build_segments()
-
     def _build_segments(self):
         "CSR index segment → rows, built once: rows of segment s are seg_rows[seg_ptr[s]:seg_ptr[s+1]]; seg_of[i] = s."
         seg = np.floor(self.meta.df.narration_time.to_numpy(np.float64)/self.neg_param).astype(np.int64)
@@ -350,25 +316,17 @@ class EgoClip(Dataset):
         self.seg_of = inv.astype(np.int32)
         self.seg_rows = np.argsort(inv, kind='stable').astype(np.int32)
         self.seg_ptr = np.r_[0, np.cumsum(np.bincount(inv))].astype(np.int64)
-        self.n_index_builds += 1
-
-    def set_epoch(self, epoch: int): self._epoch.fill_(int(epoch))
-    @property
-    def epoch(self) -> int: return int(self._epoch)
-    def rng(self, idx: int) -> np.random.Generator: return np.random.default_rng([self.seed, self.epoch, int(idx)])
     def __len__(self): return len(self.meta)
-
+    def where(self, idx: int) -> str: return self.meta.where(idx)
     def segment_rows(self, i: int) -> np.ndarray:
         "Rows in the same (video_uid, narration_time // neg_param) segment as row `i` (itself included)."
         s = self.seg_of[i]; return self.seg_rows[self.seg_ptr[s]:self.seg_ptr[s + 1]]
-
     def clip(self, i: int, rng=None, stats=None) -> dict:
         "Row `i`'s video (transformed), caption and tags."
         frames = self.reader(self._uids[self._vid[i]], self._start[i], self._end[i], self.num_frames, self.sample, rng, stats)
         verb, noun = self.meta.tags(i, self.n_verbs, self.n_nouns)
         return {'video': self.transform(frames, rng=rng), 'text': self.meta.text(i),
                 'verb_vec': torch.from_numpy(verb), 'noun_vec': torch.from_numpy(noun)}
-
     def __getitem__(self, idx: int) -> dict:
         idx = int(idx)
         if not 0 <= idx < len(self): raise IndexError(f"EgoClip index {idx} out of range [0, {len(self)})")
@@ -381,7 +339,6 @@ class EgoClip(Dataset):
         item['load_failures'] = st.total
         self.stats.merge(st)
         return item
-
     def __repr__(self):
         return (f"EgoClip({len(self):,} clips, num_frames={self.num_frames}, size={self.size}, split={self.split!r}, "
                 f"sample={self.sample!r}, neg_param={self.neg_param}, {self.reader})")
@@ -405,19 +362,17 @@ def _num(v, where):
 def read_egomcq(json_path):
     "Parse and validate egomcq.json → (MCQQuestions, distinct clips DataFrame[video_uid, clip_start, clip_end])."
     json_path = str(json_path)
-    try:
-        with open(json_path) as f: data = json.load(f)
+    try: data = json.loads(Path(json_path).read_text())
     except json.JSONDecodeError as e: raise EgoClipFormatError(f"{json_path}:{e.lineno}: not valid JSON: {e.msg}") from e
     if isinstance(data, dict) and not data: raise EgoClipFormatError(f"{json_path}: no questions (an empty JSON object)")
     if not isinstance(data, dict): raise EgoClipFormatError(f"{json_path}: expected a JSON object keyed by question id, got {type(data).__name__}")
-    clip_id, clips = {}, []
+    clip_id = {}                           # distinct (video_uid, start, end) -> its row, in order of appearance
     keys, text, ctext, cclip, answer, types = [], [], [], [], [], []
     for key, q in data.items():
         where = f"{json_path}: question {key!r}"
         if not isinstance(q, dict) or not {'query', 'choices', 'answer', 'types'} <= set(q):
             raise EgoClipFormatError(f"{where}: expected keys 'query', 'choices', 'answer', 'types', got {list(q) if isinstance(q, dict) else q!r}")
-        ch = q['choices']
-        ch = [ch[k] for k in sorted(ch, key=lambda k: int(k))] if isinstance(ch, dict) else ch
+        ch = [q['choices'][k] for k in sorted(q['choices'], key=int)] if isinstance(q['choices'], dict) else q['choices']
         if len(ch) != 5: raise EgoClipFormatError(f"{where}: expected 5 choices, got {len(ch)}")
         if q['answer'] not in range(5) or isinstance(q['answer'], bool): raise EgoClipFormatError(f"{where}: answer {q['answer']!r} is not in 0..4")
         if q['types'] not in (1, 2): raise EgoClipFormatError(f"{where}: types {q['types']!r} is not 1 (inter-video) or 2 (intra-video)")
@@ -428,15 +383,15 @@ def read_egomcq(json_path):
             w = f"{where}, choice {c}"
             if not isinstance(r, dict) or not {'video_uid', 'clip_start', 'clip_end', 'clip_text'} <= set(r):
                 raise EgoClipFormatError(f"{w}: expected an EgoClip row with video_uid, clip_start, clip_end, clip_text")
-            clip = (str(r['video_uid']), _num(r['clip_start'], f"{w}, clip_start"), _num(r['clip_end'], f"{w}, clip_end"))
+            clip = (check_video_id(str(r['video_uid']), w), _num(r['clip_start'], f"{w}, clip_start"), _num(r['clip_end'], f"{w}, clip_end"))
             if not clip[2] >= clip[1]: raise EgoClipFormatError(f"{w}: clip_end {clip[2]} < clip_start {clip[1]}")
-            if clip not in clip_id: clip_id[clip] = len(clips); clips.append(clip)
-            row.append(clip_id[clip])
+            row.append(clip_id.setdefault(clip, len(clip_id)))
         keys.append(key); text.append(q['query']['clip_text']); ctext.append([str(r['clip_text']) for r in ch])
         cclip.append(row); answer.append(int(q['answer'])); types.append(int(q['types']))
     qs = MCQQuestions(keys, text, ctext, np.array(cclip, np.int64).reshape(-1, 5), np.array(answer, np.int64), np.array(types, np.int64))
-    return qs, pd.DataFrame(clips, columns=['video_uid', 'clip_start', 'clip_end'])
+    return qs, pd.DataFrame(list(clip_id), columns=['video_uid', 'clip_start', 'clip_end'])
 
+# %% ../nbs/02_egoclip.ipynb #b05f21f5
 class EgoMCQClips(Dataset):
     "The distinct clips of an EgoMCQ in reading order (by video, start): {'video': uint8 (T,3,S,S), 'clip': row of EgoMCQ.clips, 'load_failures'}."
     def __init__(self, mcq):
@@ -445,33 +400,29 @@ class EgoMCQClips(Dataset):
     def __len__(self): return len(self.mcq.clips)
     def __getitem__(self, j):
         c, st = int(self.order[j]), LoadStats()
-        v = self.mcq.clip_video(c, st)
-        self.mcq.stats.merge(st)
+        v = self.mcq.clip_video(c, st); self.mcq.stats.merge(st)
         return {'video': v, 'clip': c, 'load_failures': st.total}
 
-class EgoMCQ(Dataset):
+class EgoMCQ(ItemDataset):
     "EgoMCQ: questions + a distinct-clip table; `clip_dataset()` for clip-level evaluation, `mcq[i]` = the original's item."
     def __init__(self, json_path, data_dir, num_frames: int = 4, size: int = 224, chunk_sec: float | None = 600,
                  fps: float | None = None, loading: str = 'lax', transform=None, backend: str | None = None):
+        super().__init__(0, loading)
         self.path = str(json_path)
         self.questions, self.clips = read_egomcq(json_path)
         self.num_frames, self.size = num_frames, size
         self.transform = transform if transform is not None else VideoTransform('test', size)
-        self.reader = ClipReader(data_dir, chunk_sec, fps, loading, backend=backend)
-        self.stats = self.reader.stats
+        self.reader = ClipReader(data_dir, chunk_sec, fps, loading, self.stats, backend=backend)
         self._uid, self._s, self._e = self.clips.video_uid.to_numpy(), self.clips.clip_start.to_numpy(), self.clips.clip_end.to_numpy()
-
     def __len__(self): return len(self.questions)
     def clip_video(self, c: int, stats=None) -> torch.Tensor:
         "Distinct clip `c`: 'uniform' frames, test transform → uint8 (T, 3, S, S)."
         return self.transform(self.reader(self._uid[c], self._s[c], self._e[c], self.num_frames, 'uniform', None, stats))
     def clip_dataset(self) -> EgoMCQClips: return EgoMCQClips(self)
-
     def __getitem__(self, i: int) -> dict:
         q = self.questions
         return {'video': torch.stack([self.clip_video(int(c)) for c in q.choice_clip[i]]), 'text': q.text[i],
                 'text_ops': list(q.choice_text[i]), 'correct': int(q.answer[i]), 'type': int(q.types[i])}
-
     def __repr__(self):
         t = self.questions.types
         return (f"EgoMCQ({self.path!r}: {len(self)} questions ({(t == 1).sum()} inter-video, {(t == 2).sum()} intra-video), "

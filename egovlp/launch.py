@@ -21,7 +21,8 @@ __all__ = ['BUILTIN_TASKS', 'CONFIGS', 'MINI_PRETRAIN_THREADS', 'REPO_CONFIGS', 
 # %% ../nbs/08_launch.ipynb #6638cd23
 BUILTIN_TASKS = {'egovlp.tasks.egoclip': ('EgoClip',), 'egovlp.tasks.epic_mir': ('EpicKitchens_MIR',),
                  'egovlp.tasks.charades_ego': ('CharadesEgo',), 'egovlp.tasks.episodic': ('Ego4D_NLQ', 'Ego4D_MQ'),
-                 'egovlp.tasks.fho': ('Ego4D_OSCC', 'Ego4D_PNR')}
+                 'egovlp.tasks.fho': ('Ego4D_OSCC', 'Ego4D_PNR'), 'egovlp.tasks.nlq': ('Ego4D_NLQ_VSLNet',),
+                 'egovlp.tasks.mq': ('Ego4D_MQ_ActionFormer',)}
 "The modules of the built-in tasks → the dataset names they register."
 
 _ABSENT_TASKS: dict = {}

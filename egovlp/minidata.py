@@ -17,15 +17,14 @@ from .synth import (COLOURS, MINI_NOUNS, MINI_VERBS, NOUN_ID, ROTATABLE, make_mi
                           mini_dataset, pmap, random_objects, render_clip, rng_uuid, write_jpegs)
 from .epic import EPIC_COLUMNS, build_relevancy, save_relevancy, sentence_table
 from .tasks.charades_ego import CHARADES_COLUMNS, CLASSES_FILE, SPLIT_FILES as CHARADES_FILES
-from .episodic import SPLIT_FILES as EPISODIC_FILES
 from .fho import SPLIT_FILES as FHO_FILES
 
 # %% auto #0
 __all__ = ['MINI_EPIC_DEFAULTS', 'MINI_EPIC_TINY', 'MINI_CLASS_NAMES', 'MINI_OBJECT_COLOUR', 'MINI_CHARADES_DEFAULTS',
-           'MINI_CHARADES_TINY', 'MINI_EPISODIC_DEFAULTS', 'MINI_EPISODIC_TINY', 'EVENT_HALF', 'MINI_FHO_DEFAULTS',
-           'MINI_FHO_TINY', 'CHANGED_COLOUR', 'CHANGED_SCALE', 'PLACEHOLDERS', 'base_verb', 'epic_narration',
-           'make_mini_epic', 'mini_classes', 'make_mini_charades', 'mini_query', 'make_mini_episodic', 'make_mini_fho',
-           'resolve_placeholders']
+           'MINI_CHARADES_TINY', 'EPISODIC_FILES', 'MINI_EPISODIC_DEFAULTS', 'MINI_EPISODIC_TINY', 'EVENT_HALF',
+           'MINI_FHO_DEFAULTS', 'MINI_FHO_TINY', 'CHANGED_COLOUR', 'CHANGED_SCALE', 'PLACEHOLDERS', 'base_verb',
+           'epic_narration', 'make_mini_epic', 'mini_classes', 'make_mini_charades', 'mini_query', 'make_mini_episodic',
+           'make_mini_fho', 'resolve_placeholders']
 
 # %% ../nbs/14_mini_datasets.ipynb #b3feda54
 def base_verb(phrase: str) -> str:
@@ -150,6 +149,9 @@ def make_mini_charades(root=None, seed: int = 0, **params) -> Path:
     return mini_dataset('mini-Charades-Ego', 'mini_charades', 2, seed, params, MINI_CHARADES_DEFAULTS, _generate_charades, root)
 
 # %% ../nbs/14_mini_datasets.ipynb #abff4789
+EPISODIC_FILES = {'nlq': {'train': 'nlq_train.json', 'val': 'nlq_val.json', 'test': 'nlq_test_unannotated.json'},
+                  'mq': {'train': 'moments_train.json', 'val': 'moments_val.json', 'test': 'moments_test_unannotated.json'}}
+"The Ego4D v1 split files (as `egovlp.tasks.episodic.SPLIT_FILES`, which reads them)."
 MINI_EPISODIC_DEFAULTS = dict(n_videos=8, video_sec=(40., 48.), clips_per_video=2, clip_sec=(16., 19.), gap_sec=(1.6, 2.0),
                               queries_per_clip=4, fps=30, size=(96, 72), chunk_sec=10., gop=30, crf=23)
 "~16 clips of ~17 s in 8 videos (~6 min of video), ~60 queries; train/val/test = 4/3/1 videos."

@@ -79,10 +79,11 @@ def _lr_lambda(cfg: TrainConfig, steps_per_epoch: int):
             return cfg.lr1 / cfg.lr * 0.1 ** sum(m <= epoch for m in cfg.milestones)
         warm = min(1.0, (step + 1) / cfg.warmup_steps) if cfg.warmup_steps else 1.0
         if cfg.lr_schedule == 'constant': return warm
+        if cfg.lr_schedule == 'linear': return warm * max(0.0, 1 - max(0, step - cfg.warmup_steps) / max(1, total - cfg.warmup_steps))
         if cfg.lr_schedule == 'cosine':
             prog = min(1.0, max(0.0, (step - cfg.warmup_steps) / max(1, total - cfg.warmup_steps)))
             return warm * 0.5 * (1 + math.cos(math.pi * prog))
-        raise ValueError(f"unknown lr_schedule {cfg.lr_schedule!r}; expected 'constant', 'cosine' or 'original'")
+        raise ValueError(f"unknown lr_schedule {cfg.lr_schedule!r}; expected 'constant', 'cosine', 'linear' or 'original'")
     return f
 
 # %% ../nbs/05_trainer.ipynb #3b5cec05

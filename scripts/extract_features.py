@@ -1,9 +1,12 @@
 #!/usr/bin/env python
-"""EgoVLP features for Ego4D NLQ (VSLNet, CONE) and MQ (VSGN): one .pt per clip + feature_shapes.json (+ text features).
+"""EgoVLP features for Ego4D NLQ (VSLNet, CONE) and MQ (VSGN, ActionFormer): <save_feats>/video/<clip_uid>.pt,
+feature_shapes.json, extraction.json (+ text/ for NLQ). Exits 0 on success, 1 with one error line.
 
     python scripts/extract_features.py -c configs/mini/nlq.json
-    accelerate launch scripts/extract_features.py -c configs/eval/nlq.json --split all --set arch.args.load_checkpoint=pretrained/egovlp.pth
+    accelerate launch scripts/extract_features.py -c configs/eval/nlq.json --split all --checkpoint pretrained/egovlp.pth
 """
-from egovlp.episodic import extract_cli
+import sys
+from egovlp.launch import load
+from egovlp.tasks.episodic import extract_cli
 
-if __name__ == '__main__': extract_cli()
+if __name__ == '__main__': sys.exit(extract_cli(load=load))

@@ -146,7 +146,7 @@ def test_nonfinite_checkpoint_weights_warn_or_fail(baseline, tmp_path, caplog):
 # -- configs ---------------------------------------------------------------------------------------------------------
 @pytest.mark.parametrize('extra,err,msg', [
     (['trainer.epocs=1'], ConfigError, "unknown key 'trainer.epocs'; did you mean 'trainer.epochs'?"),
-    (['trainer.lr_schedule=cosin'], ConfigError, "trainer.lr_schedule: expected one of ['constant', 'cosine', 'original'], got 'cosin'"),
+    (['trainer.lr_schedule=cosin'], ConfigError, "trainer.lr_schedule: expected one of ['constant', 'cosine', 'linear', 'original'], got 'cosin'"),
     (['trainer.epochs=abc'], ConfigError, "trainer.epochs: expected an integer >= 0, got the string 'abc'"),
     (['trainer.epochs=1.5'], ConfigError, "trainer.epochs: expected an integer >= 0, got 1.5"),
     (['optimizer.args.lr=abc'], ConfigError, "optimizer.args.lr: expected a number > 0, got the string 'abc'"),

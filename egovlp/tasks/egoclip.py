@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib, json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
@@ -17,11 +17,14 @@ from torch.utils.data import Dataset
 from fastcore.basics import patch
 
 from ..loss import EgoNCE, egonce_masks
-from ..video import normalize
+from ..video import VideoTransform, normalize
+from ..core import F, get_logger, register_task, setting
+from ..egoclip import EgoClip, EgoMCQ
 from ..textvideo import TextVideoTask, encode, embed_texts
 
 # %% auto #0
-__all__ = ['RESULTS_FORMAT', 'egomcq_accuracy', 'EgoMCQEvaluator', 'file_sha256', 'question_table', 'MCQResults', 'EgoClipTask']
+__all__ = ['RESULTS_FORMAT', 'egomcq_accuracy', 'EgoMCQEvaluator', 'file_sha256', 'question_table', 'MCQResults', 'EgoClipTask',
+           'EgoClipArgs', 'egomcq_for', 'egoclip_task']
 
 # %% ../../nbs/06_egomcq.ipynb #387be3f0
 def egomcq_accuracy(scores, answers, types) -> dict:
@@ -201,4 +204,39 @@ class EgoClipTask(TextVideoTask):
     def evaluate(self, model, trainer): return self.evaluator(model, trainer.acc) if self.evaluator else {}
     def chance(self) -> dict: return {k: 20.0 for k in self.metrics}      # one of five candidates
 
-# TODO register_task: EgoClip registers itself here once core's task registry lands (`register_task('EgoClip', ...)`)
+# %% ../../nbs/06_egomcq.ipynb #bab942bb
+@dataclass
+class EgoClipArgs:
+    "EgoClip's own keys of `data_loader.args` (the original's names and meanings)."
+    metadata: str = setting('egoclip.csv', F('str'), doc='the EgoClip csv, inside meta_dir')
+    neg_param: Any = setting(False, F(('bool', 'num', 'null'), min=0), doc='scene-aware negatives: segment length in s; false = off')
+    chunk_sec: float | None = setting(600, F(('num', 'null'), gt=0), doc='seconds per chunk file; null = one file per video')
+    fps: float | None = setting(None, F(('num', 'null'), gt=0), doc="null: every file's own fps; a number must match the files")
+    egomcq_path: str | None = setting(None, F(('str', 'null')), doc='the EgoMCQ json; null = meta_dir/egomcq.json')
+    val_loading: str | None = setting(None, F(('str', 'null'), choices=('strict', 'lax')), doc="EgoMCQ's; null = video_params.loading")
+    on_bad_lines: str = setting('error', F('str', choices=('error', 'skip')), doc="malformed csv lines: 'error' or 'skip' (counted)")
+
+def egomcq_for(run) -> EgoMCQ:
+    "The EgoMCQ validation set of a run (`egomcq_path`, else `meta_dir/egomcq.json`); a missing file names the key to fix."
+    L, a, v = run.loader, run.loader.args, run.loader.video
+    p = Path(a.egomcq_path or Path(L.meta_dir or '.')/'egomcq.json')
+    if not p.is_file():
+        key = 'data_loader.args.egomcq_path' if a.egomcq_path else 'data_loader.args.meta_dir'
+        raise FileNotFoundError(f"EgoMCQ validation data {p} {'is a directory' if p.is_dir() else 'does not exist'} ({key} = "
+                                f"{a.egomcq_path or L.meta_dir}); fix the path, or set trainer.validate=false to train "
+                                f"without validation (no before/after scores, no model_best.pth)")
+    return EgoMCQ(p, L.data_dir, v.num_frames, v.input_res, a.chunk_sec, a.fps, a.val_loading or v.loading)
+
+def egoclip_task(run, tokenizer=None, loss=None) -> EgoClipTask:
+    "The `EgoClip` task of a parsed run: EgoClip training pairs, its loss (EgoNCE by default), EgoMCQ validation."
+    L, a, v, tc = run.loader, run.loader.args, run.loader.video, run.trainer
+    train = lambda: EgoClip(Path(L.meta_dir or '.')/a.metadata, L.data_dir, v.num_frames, v.input_res, L.split,
+                            neg_param=a.neg_param or None, chunk_sec=a.chunk_sec, fps=a.fps, loading=v.loading, seed=tc.seed,
+                            on_bad_lines=a.on_bad_lines, transform=VideoTransform(L.split, v.input_res, scale=v.crop_scale))
+    ev = EgoMCQEvaluator(egomcq_for(run), tokenizer, tc.eval_batch_size, L.num_workers) if tc.validate else None
+    if ev is None: get_logger('egovlp.tasks.egoclip').info("trainer.validate=false: training without validation (no EgoMCQ, no model_best.pth)")
+    task = EgoClipTask(train, tokenizer, loss=loss, evaluator=ev, negatives=bool(a.neg_param))
+    task.run = run
+    return task
+
+register_task('EgoClip', egoclip_task, EgoClipArgs)
