@@ -16,7 +16,7 @@ from .video import write_video
 from .synth import (COLOURS, MINI_NOUNS, MINI_VERBS, NOUN_ID, ROTATABLE, make_mini_egoclip, make_scene, meaning,
                           mini_dataset, pmap, random_objects, render_clip, rng_uuid, write_jpegs)
 from .tasks.epic_mir import EPIC_COLUMNS, build_relevancy, save_relevancy, sentence_table
-from .charades import CHARADES_COLUMNS, CLASSES_FILE, SPLIT_FILES as CHARADES_FILES
+from .tasks.charades_ego import CHARADES_COLUMNS, CLASSES_FILE, SPLIT_FILES as CHARADES_FILES
 from .fho import SPLIT_FILES as FHO_FILES
 
 # %% auto #0
