@@ -243,7 +243,7 @@ def make_mini_episodic(root=None, seed: int = 0, **params) -> Path:
 
 # %% ../nbs/14_mini_datasets.ipynb #abeb4898
 MINI_FHO_DEFAULTS = dict(n_train=160, n_val=48, n_test=8, pos_frac=0.6, video_sec=9., clip_sec=8., fps=30,
-                         size=(64, 48), gop=30, crf=23, jpeg_quality=90, cue='burst', burst_sec=0.25)
+                         size=(64, 48), gop=30, crf=23, jpeg_quality=90, cue='flash', burst_sec=0.25)
 "Default sizes: 160 train / 48 val / 8 test clips of 8 s (60 % with a state change); ~52,000 JPEGs (~210 MB on disk), ~5 MB of video."
 MINI_FHO_TINY = dict(n_train=5, n_val=4, n_test=2)
 "A few-second configuration for tests."
@@ -254,7 +254,8 @@ FHO_CUES = ('burst', 'flash', 'none')
 _SPLIT_IDS = {'train': 0, 'val': 1, 'test': 2}
 
 def _state_change(scene, o, pnr, cue, h):
-    "Frames of `scene` with object `o` white and swollen from the PNR on; `cue` marks the frames pnr±h (see above)."
+    """Frames of `scene` with object `o` white and swollen from the PNR on, and the frames pnr±h marked by `cue`: 'flash'
+    (the whole view lights up, the default: the cue a tiny PNR head learns), 'burst' (the object 2.2× its size), 'none'."""
     a, b, n = (pnr - h, pnr + h + 1, scene.n) if cue == 'burst' else (pnr, pnr, scene.n)
     before = scene.render(0, a)
     scene.objs[o] = (CHANGED_COLOUR, scene.objs[o][1]); scene.S[o, a:] *= CHANGED_SCALE
