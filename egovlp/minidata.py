@@ -17,14 +17,13 @@ from .synth import (COLOURS, MINI_NOUNS, MINI_VERBS, NOUN_ID, ROTATABLE, make_mi
                           mini_dataset, pmap, random_objects, render_clip, rng_uuid, write_jpegs)
 from .tasks.epic_mir import EPIC_COLUMNS, build_relevancy, save_relevancy, sentence_table
 from .tasks.charades_ego import CHARADES_COLUMNS, CLASSES_FILE, SPLIT_FILES as CHARADES_FILES
-from .fho import SPLIT_FILES as FHO_FILES
 
 # %% auto #0
 __all__ = ['MINI_EPIC_DEFAULTS', 'MINI_EPIC_TINY', 'MINI_CLASS_NAMES', 'MINI_OBJECT_COLOUR', 'MINI_CHARADES_DEFAULTS',
            'MINI_CHARADES_TINY', 'EPISODIC_FILES', 'MINI_EPISODIC_DEFAULTS', 'MINI_EPISODIC_TINY', 'EVENT_HALF',
-           'MINI_FHO_DEFAULTS', 'MINI_FHO_TINY', 'CHANGED_COLOUR', 'CHANGED_SCALE', 'PLACEHOLDERS', 'base_verb',
-           'epic_narration', 'make_mini_epic', 'mini_classes', 'make_mini_charades', 'mini_query', 'make_mini_episodic',
-           'make_mini_fho', 'resolve_placeholders']
+           'MINI_FHO_DEFAULTS', 'MINI_FHO_TINY', 'FHO_FILES', 'CHANGED_COLOUR', 'CHANGED_SCALE', 'BURST_SCALE',
+           'FHO_CUES', 'PLACEHOLDERS', 'base_verb', 'epic_narration', 'make_mini_epic', 'mini_classes',
+           'make_mini_charades', 'mini_query', 'make_mini_episodic', 'make_mini_fho', 'resolve_placeholders']
 
 # %% ../nbs/14_mini_datasets.ipynb #b3feda54
 def base_verb(phrase: str) -> str:
@@ -246,15 +245,30 @@ def make_mini_episodic(root=None, seed: int = 0, **params) -> Path:
 
 # %% ../nbs/14_mini_datasets.ipynb #abeb4898
 MINI_FHO_DEFAULTS = dict(n_train=160, n_val=48, n_test=8, pos_frac=0.6, video_sec=9., clip_sec=8., fps=30,
-                         size=(64, 48), gop=30, crf=23, jpeg_quality=90)
+                         size=(64, 48), gop=30, crf=23, jpeg_quality=90, cue='flash', burst_sec=0.25)
 "Default sizes: 160 train / 48 val / 8 test clips of 8 s (60 % with a state change); ~52,000 JPEGs (~210 MB on disk), ~5 MB of video."
 MINI_FHO_TINY = dict(n_train=5, n_val=4, n_test=2)
 "A few-second configuration for tests."
-CHANGED_COLOUR, CHANGED_SCALE = 'white', 1.5
+FHO_FILES = {'train': 'fho_oscc-pnr_train.json', 'val': 'fho_oscc-pnr_val.json', 'test': 'fho_oscc-pnr_test_unannotated.json'}
+"The Ego4D release names (`egovlp.tasks.fho.SPLIT_FILES` reads them; minidata sits below the task modules)."
+CHANGED_COLOUR, CHANGED_SCALE, BURST_SCALE = 'white', 1.5, 2.2
+FHO_CUES = ('burst', 'flash', 'none')
 _SPLIT_IDS = {'train': 0, 'val': 1, 'test': 2}
 
-def _fho_clip(out: Path, seed, split, i, positive, video_sec, clip_sec, fps, size, gop, crf, jpeg_quality):
+def _state_change(scene, o, pnr, cue, h):
+    """Frames of `scene` with object `o` white and swollen from the PNR on, and the frames pnr±h marked by `cue`: 'flash'
+    (the whole view lights up, the default: the cue a tiny PNR head learns), 'burst' (the object 2.2× its size), 'none'."""
+    a, b, n = (pnr - h, pnr + h + 1, scene.n) if cue == 'burst' else (pnr, pnr, scene.n)
+    before = scene.render(0, a)
+    scene.objs[o] = (CHANGED_COLOUR, scene.objs[o][1]); scene.S[o, a:] *= CHANGED_SCALE
+    scene.S[o, a:b] *= BURST_SCALE / CHANGED_SCALE                     # 'burst': bigger still around the PNR
+    frames = np.concatenate([before, scene.render(a, n)])
+    if cue == 'flash': frames[pnr - h:pnr + h + 1] = frames[pnr - h:pnr + h + 1] // 2 + 127   # the whole view lights up
+    return frames
+
+def _fho_clip(out: Path, seed, split, i, positive, video_sec, clip_sec, fps, size, gop, crf, jpeg_quality, cue, burst_sec):
     "Render, encode and extract one clip; return its json record (and, for a test clip, its label)."
+    if cue not in FHO_CUES: raise ValueError(f"mini-FHO: cue must be one of {FHO_CUES}, got {cue!r}")
     rng = np.random.default_rng([seed, _SPLIT_IDS[split], i])
     objs, n, nc = lambda r: random_objects(r, (2, 4), [c for c in COLOURS if c != CHANGED_COLOUR]), int(round(video_sec*fps)), int(round(clip_sec*fps))
     for _ in range(50):                                     # a scene in which some object stays in view all clip long
@@ -264,10 +278,7 @@ def _fho_clip(out: Path, seed, split, i, positive, video_sec, clip_sec, fps, siz
     else: raise RuntimeError(f"mini-FHO: no scene with a visible object for {split} clip {i}")
     scene.film(rng)
     pnr = ps + int(rng.integers(round(0.15*nc), round(0.85*nc))) if positive else None
-    if positive:
-        o, before = vis[int(rng.integers(len(vis)))], scene.render(0, pnr)
-        scene.objs[o] = (CHANGED_COLOUR, scene.objs[o][1]); scene.S[o, pnr:] *= CHANGED_SCALE   # white, and swollen: visible at 32 px
-        frames = np.concatenate([before, scene.render(pnr, n)])
+    if positive: frames = _state_change(scene, vis[int(rng.integers(len(vis)))], pnr, cue, int(round(burst_sec*fps)))
     else: frames = scene.render()
     video_uid = rng_uuid(rng)
     unique_id = f"{video_uid}-{ps/fps:.1f}-{pe/fps:.1f}".replace('.', '_')
@@ -298,7 +309,7 @@ def _generate_fho(out: Path, seed, n_train, n_val, n_test, pos_frac, **kw):
 def make_mini_fho(root=None, seed: int = 0, **params) -> Path:
     """Write (once) and return the mini-FHO dataset root: `fho_oscc-pnr_{train,val,test_unannotated}.json`,
     `videos/<video_uid>.mp4`, `frames_jpeg{,_neg}/<unique_id>/<frame>.jpeg`. `params` override `MINI_FHO_DEFAULTS`."""
-    return mini_dataset('mini-FHO', 'mini_fho', 3, seed, params, MINI_FHO_DEFAULTS, _generate_fho, root)
+    return mini_dataset('mini-FHO', 'mini_fho', 4, seed, params, MINI_FHO_DEFAULTS, _generate_fho, root)
 
 # %% ../nbs/14_mini_datasets.ipynb #e9a5d304
 PLACEHOLDERS = {'{mini}': ('egoclip', make_mini_egoclip), '{mini_epic}': ('epic', make_mini_epic),
