@@ -525,11 +525,3 @@ def _better(self: Trainer, metrics) -> bool:
     if not math.isfinite(v):
         self.log.warning(f"{key} = {v} at epoch {self.state['epoch']}: not a candidate for model_best.pth"); return False
     return b is None or (v > b if mode == 'max' else v < b)
-
-# %% ../nbs/05_trainer.ipynb #f183673b
-def __getattr__(name):
-    "`TextVideoCollate` moved to `egovlp.textvideo`; the task modules still import it from here until they move too."
-    if name == 'TextVideoCollate':              # TODO stage 2: drop once every task imports it from egovlp.textvideo
-        from egovlp.textvideo import TextVideoCollate
-        return TextVideoCollate
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
