@@ -48,8 +48,8 @@ def test_errno_less_full_disk_is_enospc(tmp_path, monkeypatch):
 
 @pytest.fixture
 def egoclip_task(monkeypatch):
+    from egovlp.tasks.egoclip import EgoClipArgs     # imported (and registered) before the registry is swapped out
     monkeypatch.setattr(C, 'TASKS', {})
-    from egovlp.tasks.egoclip import EgoClipArgs                       # EgoClip's own loader keys
     C.register_task('EgoClip', lambda run, tokenizer=None, loss=None: None, EgoClipArgs)
 
 @pytest.mark.parametrize('name', ['pt/egoclip', 'eval/egomcq', 'mini/egoclip'])

@@ -1,6 +1,7 @@
 """The committed notebooks are the documentation: each must be committed executed (see scripts/run_notebooks.py).
 
-Fails when a notebook in nbs/ has no outputs at all, when a figure cell shows no image, or when an output shows an
+Fails when a notebook in nbs/ has no outputs at all, when a figure cell shows no image (an `#| export` cell only
+defines plotting code), or when an output shows an
 absolute path of this machine, a progress bar or an error. The self-tests prove the check fails on a stripped copy.
 """
 import importlib.util, json, re
@@ -21,7 +22,7 @@ def problems(path):
     bad = [] if any(c.get('outputs') for c in code) else ['no cell has an output: commit it executed '
                                                          '(python scripts/run_notebooks.py NAME)']
     for i, c in enumerate(nb['cells']):
-        if c in run and FIGURE.search(''.join(c['source'])) and not any(
+        if c in run and FIGURE.search(''.join(c['source'])) and 'export' not in rn._flags(''.join(c['source'])) and not any(
                 'image/png' in o.get('data', {}) or 'image/svg+xml' in o.get('data', {}) for o in c.get('outputs', [])):
             bad.append(f"cell {i} draws a figure but shows no image")
     return bad + rn.check_outputs(path)

@@ -64,7 +64,7 @@ def test_console_scripts_real_run(tmp_path):
     assert r.returncode == 0 and not clean(r.stderr), r.stderr[-3000:]
     assert re.search(r'egomcq_mean\s+20\.00\s+\d+\.\d\d', r.stdout) and 'model_best.pth' in r.stdout, r.stdout
     r = wrapper('egovlp-eval-egomcq', '--checkpoint', 'nowhere.pth', cwd=tmp_path)        # a failure: 1, one line
-    assert r.returncode == 1 and r.stderr.strip().count('\n') == 0 and r.stderr.startswith('error: '), r.stderr[-3000:]
+    assert r.returncode == 1 and len(clean(r.stderr)) == 1 and clean(r.stderr)[0].startswith('error: '), r.stderr[-3000:]
     r = wrapper('egovlp-extract', '--help', cwd=tmp_path)
     assert r.returncode == 0, r.stderr[-3000:]
 
