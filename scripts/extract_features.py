@@ -2,7 +2,7 @@
 """EgoVLP features for Ego4D NLQ (VSLNet, CONE) and MQ (VSGN, ActionFormer): <save_feats>/video/<clip_uid>.pt,
 feature_shapes.json, extraction.json (+ text/ for NLQ). Exits 0 on success, 1 with one error line.
 
-    python scripts/extract_features.py -c configs/mini/nlq.json
+    python scripts/extract_features.py -c configs/mini/nlq_features.json
     accelerate launch scripts/extract_features.py -c configs/eval/nlq.json --split all --checkpoint pretrained/egovlp.pth
 """
 import sys

@@ -16,8 +16,8 @@ def mini():
     return make_mini_episodic(**MINI_EPISODIC_TINY)
 
 def config(tmp, mini, kind='nlq', **args):
-    "configs/mini/<kind>.json on the tiny set, an untrained model, output in tmp/feats; `args` override data_loader.args."
-    cfg = read_config(ROOT/'configs'/'mini'/f'{kind}.json')
+    "configs/mini/<kind>_features.json on the tiny set, an untrained model, output in tmp/feats; `args` override data_loader.args."
+    cfg = read_config(ROOT/'configs'/'mini'/f'{kind}_features.json')
     cfg['arch']['args']['load_checkpoint'] = None
     cfg['data_loader']['args'].update({**dict(data_dir=str(mini/'videos'), meta_dir=str(mini), save_feats=str(tmp/'feats'), num_workers=0), **args})
     cfg.pop('mini', None)

@@ -374,7 +374,7 @@ def extract_cli(argv=None, load=None) -> int:
     """`scripts/extract_features.py -c configs/eval/nlq.json`: the configured split's video (and NLQ text) features into
     `save_feats`. `load(config, overrides) -> RunSpec` (the launcher's, default: `_load_run`). 0 on success, else 1."""
     p = argparse.ArgumentParser(description='EgoVLP features for Ego4D NLQ (VSLNet, CONE) and MQ (VSGN, ActionFormer)')
-    p.add_argument('-c', '--config', default='configs/mini/nlq.json', help='original-format JSON config (default: %(default)s)')
+    p.add_argument('-c', '--config', default='configs/mini/nlq_features.json', help='original-format JSON config (default: %(default)s)')
     keys = dict(checkpoint='arch.args.load_checkpoint', split='data_loader.args.split', subsample='data_loader.args.subsample',
                 save_feats='data_loader.args.save_feats', bs='data_loader.args.window_batch_size')
     for n, k in keys.items(): p.add_argument(f'--{n}', type=int if n == 'bs' else str, help=k + (': train, val, test, a comma list or all' if n == 'split' else ''))

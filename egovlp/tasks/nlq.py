@@ -103,7 +103,7 @@ def cached_video_features(run, clips: dict) -> Path:
         src = [dict(uid=u, path=str(safe_path(L.data_dir, f"{c['video_uid']}.mp4", what='video_uid')), start_sec=c['start_sec'],
                     end_sec=c['end_sec']) for u, c in clips.items()]
         r = extract_features(m.to(acc.device), src, out, frames_per_window=v.num_frames, size=v.input_res, loading=v.loading,
-                             accelerator=acc, progress=False)
+                             accelerator=None, progress=False)     # this process alone (generate_once keeps one copy)
         if r['failed']: raise RuntimeError(f"feature extraction failed for {len(r['failed'])} clips: {list(r['failed'].items())[:2]}")
     return Path(generate_once('EgoVLP clip features', 'episodic_features', 1, 0, params, {}, gen))
 
