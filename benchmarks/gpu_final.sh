@@ -25,7 +25,9 @@ if [ "${1:-cells}" = cells ]; then
   wait
   for nb in $NBS; do grep -q "rc=0" <(grep "$nb:" $OUT/cells.txt) || tail -n 15 $OUT/nb_$nb.log; done
   run 90 python3 benchmarks/gpu_check_options.py | tee $OUT/gpu_check_options.txt
-  run 150 python3 $B --frames 4 --batch 256 --modes fast --steps 8 --json $OUT/step4_fast.json
+  # batch 256 needs ~92 GiB (OOM on an 80-GB H100, 2026-12-06): 128 there
+  SB=128; [ "$(nvidia-smi --query-gpu=memory.total --format=csv,noheader,nounits | head -1)" -gt 100000 ] && SB=256
+  run 150 python3 $B --frames 4 --batch $SB --modes fast --steps 8 --json $OUT/step4_fast.json
   run 60 python3 $B --frames 4 --batch 32 --modes reference --steps 4 --json $OUT/step4_ref.json
   [ -n "${STEP16:-}" ] && run 110 python3 $B --frames 16 --batch 48 --modes fast --steps 6 --json $OUT/step16_fast.json
   [ -n "${STEP16:-}" ] && run 60 python3 $B --frames 16 --batch 16 --modes reference --steps 3 --json $OUT/step16_ref.json
@@ -33,6 +35,6 @@ else
   # the 64-MiB carry limit holds the tree + PyAV + 3 of the 4 bases: the 4th comes with the `cells` call and stays on a warm machine
   mkdir -p /tmp/bp; cp -r .benchdata/bases /tmp/bp/bases; SC=$(ls .benchdata/bases/.base*.mp4 | wc -l); echo "scenes $SC" | tee -a $OUT/machine.txt
   run 360 python3 benchmarks/pretrain.py --root /tmp/bp --scenes $SC --videos 16 --chunk-sec 600 --steps 250 --batch 128 --workers 15 --mcq 4000 --mcq-batch 64 | tee $OUT/e2e.txt
-  run 150 python3 benchmarks/downstream.py --task epic --clips 512 --device cuda --batch 32 --workers 8 --bf16 | tee $OUT/epic.txt
+  run 150 python3 benchmarks/downstream.py --task epic --clips 192 --device cuda --batch 32 --workers 8 --bf16 | tee $OUT/epic.txt
 fi
 echo "== done $(date -u)"
