@@ -296,6 +296,7 @@ def write_index(out_dir, clips, result: dict, fmt: str) -> Path:
                         'status': status.get(c['uid'], 'missing'), 'reason': failed.get(c['uid'], '')} for c in clips])
     atomic_write_text(df.to_csv(index=False), out/'index.csv'); return out/'index.csv'
 
+# %% ../nbs/20_inference.ipynb #caec5a5c
 def extract_cli(argv=None, extract_fn=None) -> dict:
     "egovlp-extract: a checkpoint + videos → per-video features (the NLQ/MQ `extract_features`) + index.csv."
     import argparse

@@ -115,6 +115,7 @@ def _fused_time_attention(q, k, v, num_frames: int, scale: float):
     out = (p[..., 1:, None] * vt.unsqueeze(-3)).sum(-2) + p[..., :1] * vc          # (B,N,H,F,d)
     return torch.cat([cls_out, out.to(v.dtype).permute(0, 3, 1, 2, 4).reshape(B, Fr * N, H, d)], 1)
 
+# %% ../nbs/03a_fast_attention.ipynb #1e38cfb5
 def _grouped_space_attention(qkv: nn.Linear, x, num_frames: int, num_heads: int, scale: float):
     "Space attention with the input regrouped (B,F,1+N,C) *before* `qkv`: q/k/v of every group are views, no copies."
     B, T, C = x.shape
@@ -132,6 +133,8 @@ def _grouped_space_attention(qkv: nn.Linear, x, num_frames: int, num_heads: int,
 
 # %% ../nbs/03a_fast_attention.ipynb #f1294ec2
 _HAS_TRITON = importlib.util.find_spec('triton') is not None
+
+# %% ../nbs/03a_fast_attention.ipynb #9ba4c8bd
 if _HAS_TRITON:
     import triton
     import triton.language as tl
@@ -637,6 +640,7 @@ class _BiasGelu(torch.autograd.Function):
         h, bias = ctx.saved_tensors
         return *bias_gelu_backward(grad, h, bias, ctx.kernel), None
 
+# %% ../nbs/03a_fast_attention.ipynb #0b2ce9d8
 class FusedMlp(Mlp):
     "timm's `Mlp` (same parameters); in 16 bits on CUDA and `fast`, fc1's bias + GELU run as `_BiasGelu` (one backward kernel)."
     def __init__(self, *args, fast: bool = True, kernel: GeluKernel | dict | None = None, **kw):

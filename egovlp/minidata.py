@@ -294,6 +294,7 @@ def _fho_clip(out: Path, seed, split, i, positive, video_sec, clip_sec, fps, siz
     else: rec.update(**win, state_change=False, pnr_frame=None)
     return rec, None
 
+# %% ../nbs/14_mini_datasets.ipynb #eba750a1
 def _generate_fho(out: Path, seed, n_train, n_val, n_test, pos_frac, **kw):
     (out/'videos').mkdir(parents=True)
     jobs = []

@@ -154,6 +154,7 @@ class SpaceTimeBlock(nn.Module):
 RESIDUAL_DTYPES = ('float32', 'autocast')
 FAST_OPTIONS = ('fast_triton', 'fast_linear', 'fast_gelu', 'time_kernel', 'space_kernel', 'gelu_kernel')   # see 03a
 
+# %% ../nbs/03_model.ipynb #2199b4d3
 class SpaceTimeTransformer(nn.Module):
     "Frozen-in-Time video ViT: divided space-time attention over [CLS] + frame-major patches; returns LN([CLS])."
     def __init__(self, img_size=224, patch_size=16, in_chans=3, num_classes=0, embed_dim=768, depth=12, num_heads=12,
@@ -273,7 +274,6 @@ def fast_options(model, **options):
         yield model
     finally:
         for k, v in saved.items(): setattr(vm, k, v)
-
 
 # %% ../nbs/03_model.ipynb #b470f98f
 _VIT_ONLY_OURS = ('temporal_embed', '.timeattn.', '.norm3.')

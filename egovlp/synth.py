@@ -197,6 +197,7 @@ def event(self: Scene, t: float) -> Event:
     self.events.append(Event(float(t), text, [vid], nouns))
     return self.events[-1]
 
+# %% ../nbs/02a_synth.ipynb #7f0c5ded
 @patch
 def narrate(self: Scene, times) -> list:
     "One event at each of `times` (s); the list of `Event`s."

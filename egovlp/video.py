@@ -128,6 +128,7 @@ def set_pyav_cache(size:int=1):
     if cache is not None and getattr(_pyav_local, 'pid', None) == os.getpid():
         while len(cache) > size: cache.popitem(last=False)[1].close()
 
+# %% ../nbs/01_video.ipynb #468f3b60
 @contextlib.contextmanager
 def _pyav_container(path):
     "An open PyAV container for `path`: from this thread's cache if the file (path, mtime, size, inode) is unchanged."
@@ -226,6 +227,7 @@ def _decode_wanted(c, s, need, index_of_pts):
             yield from cc.decode(pkt)
     finally: cc.skip_frame = 'DEFAULT'
 
+# %% ../nbs/01_video.ipynb #3917c767
 def _read_pyav(path, idx):
     want = sorted(set(idx))
     got = {}
@@ -425,6 +427,7 @@ def _channel_stats(mean, std, dtype, device):
         _CHANNEL_STATS[key] = tuple(torch.tensor(v, dtype=dtype).view(3, 1, 1).to(device) for v in (mean, std))
     return _CHANNEL_STATS[key]
 
+# %% ../nbs/01_video.ipynb #85922e40
 def normalize(x_u8, mean=IMAGENET_MEAN, std=IMAGENET_STD, dtype=torch.float32) -> torch.Tensor:
     "uint8 (..., 3, H, W) → float (x/255 - mean)/std, per channel (torchvision's maths, without its per-call GPU syncs)."
     _check_u8(x_u8, 'normalize')

@@ -100,6 +100,7 @@ def read_episodic(path, loading: str = 'strict') -> dict:
                                    for l in a.get('labels') or []]
     return out
 
+# %% ../../nbs/12_ego4d_episodic.ipynb #8c9eb96e
 def read_episodic_splits(meta_dir, kind: str = 'nlq', splits='test', loading: str = 'strict') -> dict:
     "`read_episodic` over `splits` (train/val/test, a comma list or 'all'), each clip_uid kept once."
     if kind not in SPLIT_FILES: raise ValueError(f"kind must be one of {list(SPLIT_FILES)}, got {kind!r}")
@@ -191,6 +192,7 @@ def _tensor(f: Path) -> torch.Tensor:
     if not isinstance(x, torch.Tensor) or x.ndim != 2: raise ValueError(f"{f}: expected a (T, D) tensor, got {getattr(x, 'shape', type(x))}")
     return x
 
+# %% ../../nbs/12_ego4d_episodic.ipynb #00b945e5
 def extract_features(model, clips, out_dir, *, rate: float = RATE, frames_per_window: int = 4, size: int = 224,
                      batch_size: int = 64, feature: str = 'proj', fmt: str = 'pt', loading: str = 'strict', accelerator=None,
                      progress: bool = False, num_workers: int = 0, group_windows: int = 16384, fail_after: int | None = None) -> dict:
@@ -244,6 +246,7 @@ def extract_features(model, clips, out_dir, *, rate: float = RATE, frames_per_wi
     if accelerator is not None: accelerator.wait_for_everyone()
     return dict(done=done, skipped=skipped, failed=failed, notes=notes, shapes=shapes, load_failures=stats.get('load_failures', 0))
 
+# %% ../../nbs/12_ego4d_episodic.ipynb #58371257
 def read_features(folder) -> dict:
     "{clip_uid: float32 (T, D) tensor} of an extraction folder (`save_feats` or its `video/`), read without pickle."
     d = Path(folder)/'video' if (Path(folder)/'video').is_dir() else Path(folder)

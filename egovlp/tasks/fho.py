@@ -215,6 +215,7 @@ class FHOArgs:
 
 _NUM_CLASSES = {'oscc': 2, 'pnr': NUM_FRAMES}
 
+# %% ../../nbs/13_ego4d_fho.ipynb #b6cc0dab
 class FHOTask(Task):
     "OSCC or PNR fine-tuning of a `VideoClassifier`: cross-entropy on its logits; evaluation on the val split."
     def __init__(self, run, tokenizer=None, loss=None, kind: str = 'oscc'):

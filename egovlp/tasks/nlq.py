@@ -227,6 +227,7 @@ class _CQAttention(nn.Module):
         c2q, q2c = a @ q, a @ b @ c
         return self.out(torch.cat([c, c2q, c * c2q, c * q2c], -1))
 
+# %% ../../nbs/12a_nlq_mq_heads.ipynb #bf761ddf
 class VSLNet(nn.Module):
     "VSLNet over (B, T, video_dim) rows and (B, L, text_dim) query token features; returns start/end logits and highlight scores."
     def __init__(self, video_dim=256, text_dim=256, dim=128, heads=8, max_pos_len=256, drop=0.2):
