@@ -192,6 +192,9 @@ if _HAS_TRITON:
         l = tl.sum(p, 1) + pc
         return q, k, v, kc, vc, p / l[:, None], pc / l, tok, rows, valid, b, h, bh, tile, dd
 
+# %% ../nbs/03a_fast_attention.ipynb #a9e863e0
+if _HAS_TRITON:
+
     @triton.jit
     def _time_attn_fwd(QKV, O, s_b, s_t, o_b, N, Fr, H, C, scale, TILES, FP: tl.constexpr, D: tl.constexpr,
                        M: tl.constexpr, IEEE: tl.constexpr):
@@ -242,6 +245,7 @@ if _HAS_TRITON:
         part = PART + (bh.to(tl.int64) * TILES + tile) * 3 * D         # this tile's share of the [CLS] row's q/k/v grads
         tl.store(part + dd, dqc); tl.store(part + D + dd, dkc); tl.store(part + 2 * D + dd, dvc)
 
+# %% ../nbs/03a_fast_attention.ipynb #30c48912
 def triton_attention_ok(x: torch.Tensor, num_frames: int, head_dim: int) -> bool:
     "Whether the Triton attention kernels can run: CUDA tensor (or the Triton interpreter), head_dim a power of 2 ≥ 16."
     interp = os.environ.get('TRITON_INTERPRET') == '1'
@@ -289,6 +293,7 @@ def _time_attention_bwd_impl(qkv, out, lse, grad, num_frames, num_heads, scale, 
     dqkv[:, 0] = part.sum(2).transpose(1, 2).reshape(B, 3 * C)   # (B, H, 3, D) → the [q | k | v] channel layout
     return dqkv
 
+# %% ../nbs/03a_fast_attention.ipynb #7c76aa7e
 def _define_attention_op(group, fwd_impl, bwd_impl, lse_shape):
     "Register `egovlp::{group}_attention` (+ its backward) as torch custom ops: opaque to `torch.compile`, autograd-aware."
     name = f'{group}_attention_v2'   # v2: the tile configuration is an argument
@@ -388,6 +393,9 @@ if _HAS_TRITON:
         ds = p * (_dot(do, tl.trans(v), IEEE) - di[:, None])
         return dq + _dot(ds.to(k.dtype), k, IEEE)
 
+# %% ../nbs/03a_fast_attention.ipynb #f1bf1f95
+if _HAS_TRITON:
+
     @triton.jit
     def _space_attn_bwd_q(QKV, O, LSE, DO, DQKV, DELTA, PART, s_b, s_t, o_b, g_b, g_t, T, N, Fr, H, C, scale, TILES,
                           R0, T0, TT, NF: tl.constexpr, D: tl.constexpr, BM: tl.constexpr, BN: tl.constexpr,
@@ -434,6 +442,9 @@ if _HAS_TRITON:
         dst = pt * (_dot(v, tl.trans(do), IEEE) - di[None, :])
         return dk + _dot(dst.to(q.dtype), q, IEEE), dv
 
+# %% ../nbs/03a_fast_attention.ipynb #33cf1c1c
+if _HAS_TRITON:
+
     @triton.jit
     def _space_attn_bwd_kv(QKV, O, LSE, DO, DQKV, DELTA, PART, s_b, s_t, o_b, g_b, g_t, T, N, Fr, H, C, scale, TILES,
                            R0, T0, TT, NF: tl.constexpr, D: tl.constexpr, BN: tl.constexpr, BM: tl.constexpr,
@@ -474,6 +485,7 @@ if _HAS_TRITON:
         tl.store(part + dd, dqc + ds0 * kc); tl.store(part + D + dd, ds0 * qc)
         tl.store(part + 2 * D + dd, tl.where(first, p0, 0.) * doc)
 
+# %% ../nbs/03a_fast_attention.ipynb #a5e67c6c
 def _tiles(N, rows):
     "A frame's N patches as full tiles of `rows` + one narrower last tile: [(first row, tiles, rows), ...], its width."
     nf, r = divmod(N, rows)
@@ -530,6 +542,7 @@ def _space_attention_bwd_impl(qkv, out, lse, grad, num_frames, num_heads, scale,
 _space_attention_op = (_define_attention_op('space', _space_attention_fwd_impl, _space_attention_bwd_impl,
                                             lambda B, T, H: (B * H, T)) if _HAS_TRITON else None)
 
+# %% ../nbs/03a_fast_attention.ipynb #b0f6e729
 def space_attention(qkv: torch.Tensor, num_frames: int, num_heads: int, scale: float,
                     kernel: SpaceKernel = SpaceKernel()) -> torch.Tensor:
     "Divided *space* attention of the `qkv` projection (B, 1+F·N, 3C) → (B, 1+F·N, C): Triton flash-style kernels."
