@@ -19,6 +19,7 @@ from .kernels import (FAST_GROUPS, FUSED_MAX_FRAMES, TimeKernel, SpaceKernel, Ge
                             _fast_attention, _fused_time_attention, _grouped_space_attention)
 
 log = logging.getLogger(__name__)
+from fastcore.basics import patch
 
 # %% auto #0
 __all__ = ['log', 'ATTN_IMPLS', 'RESIDUAL_DTYPES', 'FAST_OPTIONS', 'UNCASED_BERT_VOCAB', 'VarAttention', 'SpaceTimeBlock',
@@ -196,17 +197,6 @@ class SpaceTimeTransformer(nn.Module):
         elif isinstance(m, nn.LayerNorm):
             nn.init.ones_(m.weight); nn.init.zeros_(m.bias)
 
-    def no_weight_decay(self): return {'pos_embed', 'cls_token', 'temporal_embed'}
-
-    def embed_patches(self, x):
-        "timm's `PatchEmbed` (a stride-p conv) computed as the same GEMM over flattened p×p patches (faster on GPU)."
-        pe = self.patch_embed
-        (ph, pw), (h, w) = pe.patch_size, pe.img_size
-        if x.shape[-2:] != (h, w) or not isinstance(pe.norm, nn.Identity) or not pe.flatten: return pe(x)  # timm checks
-        n, c = x.shape[:2]
-        x = x.reshape(n, c, h // ph, ph, w // pw, pw).permute(0, 2, 4, 1, 3, 5).reshape(n, (h // ph) * (w // pw), -1)
-        return F.linear(x, pe.proj.weight.reshape(pe.proj.out_channels, -1), pe.proj.bias)
-
     @property
     def attn_impl(self): return self.blocks[0].attn.attn_impl
     @attn_impl.setter
@@ -214,10 +204,6 @@ class SpaceTimeTransformer(nn.Module):
         for b in self.blocks: b.attn.attn_impl = b.timeattn.attn_impl = v
 
     residual_dtype = _choice('residual_dtype', RESIDUAL_DTYPES)
-
-    def _set_all(self, cls, attr, v):
-        for m in self.modules():
-            if isinstance(m, cls): setattr(m, attr, v)   # each module validates
 
     # the fast-path options (03a), kept on the layers that use them; set here, they apply to every block
     fast_triton = property(lambda self: self.blocks[0].attn.fast_triton,
@@ -230,37 +216,60 @@ class SpaceTimeTransformer(nn.Module):
     fast_gelu = property(lambda self: self.blocks[0].mlp.fast, lambda self, v: self._set_all(FusedMlp, 'fast', v))
     gelu_kernel = property(lambda self: self.blocks[0].mlp.kernel, lambda self, v: self._set_all(FusedMlp, 'kernel', v))
 
-    @property
-    def options(self) -> dict:
-        "The run-time options as `video_params` values (JSON-able): how this model computes, not what."
-        return dict(attn_impl=self.attn_impl, residual_dtype=self.residual_dtype, grad_checkpointing=self.grad_checkpointing,
-                    fast_triton=list(self.fast_triton), fast_linear=self.fast_linear, fast_gelu=self.fast_gelu,
-                    time_kernel=asdict(self.time_kernel), space_kernel=asdict(self.space_kernel),
-                    gelu_kernel=asdict(self.gelu_kernel))
+# %% ../nbs/03_model.ipynb #9278cef7
+@patch
+def no_weight_decay(self: SpaceTimeTransformer): return {'pos_embed', 'cls_token', 'temporal_embed'}
 
-    def extra_repr(self): return ', '.join(f'{k}={v!r}' for k, v in self.options.items())
+@patch
+def embed_patches(self: SpaceTimeTransformer, x):
+    "timm's `PatchEmbed` (a stride-p conv) computed as the same GEMM over flattened p×p patches (faster on GPU)."
+    pe = self.patch_embed
+    (ph, pw), (h, w) = pe.patch_size, pe.img_size
+    if x.shape[-2:] != (h, w) or not isinstance(pe.norm, nn.Identity) or not pe.flatten: return pe(x)  # timm checks
+    n, c = x.shape[:2]
+    x = x.reshape(n, c, h // ph, ph, w // pw, pw).permute(0, 2, 4, 1, 3, 5).reshape(n, (h // ph) * (w // pw), -1)
+    return F.linear(x, pe.proj.weight.reshape(pe.proj.out_channels, -1), pe.proj.bias)
 
-    def forward_features(self, x):
-        if x.ndim != 5: raise ValueError(f"video must be (B, F, C, H, W), got shape {tuple(x.shape)}")
-        if not x.is_floating_point(): raise TypeError(f"video must be a normalised float tensor, got {x.dtype}")
-        B, Fr, C, H, W = x.shape
-        if Fr > self.num_frames:
-            raise ValueError(f"{Fr} frames > num_frames={self.num_frames} temporal slots of this model")
-        x = self.embed_patches(x.reshape(B * Fr, C, H, W))                        # (B·F, N, D)
-        N, D = x.shape[1:]
-        x = x.reshape(B, Fr * N, D)
-        pos = (self.pos_embed[:, 1:, None] + self.temporal_embed[:, None, :Fr]).transpose(1, 2).reshape(1, Fr * N, D)
-        x = torch.cat([self.cls_token.expand(B, -1, -1) + self.pos_embed[:, :1], x + pos], 1)
-        x = self.pos_drop(x)
-        if self.residual_dtype == 'autocast' and torch.is_autocast_enabled(x.device.type):
-            x = x.to(torch.get_autocast_dtype(x.device.type))   # opt-in: bf16 residual stream, other numerics
-        for blk in self.blocks:
-            if self.grad_checkpointing and self.training and torch.is_grad_enabled():
-                x = checkpoint(blk, x, Fr, use_reentrant=False)
-            else: x = blk(x, Fr)
-        return self.pre_logits(self.norm(x)[:, 0])
+@patch
+def _set_all(self: SpaceTimeTransformer, cls, attr, v):
+    for m in self.modules():
+        if isinstance(m, cls): setattr(m, attr, v)   # each module validates
 
-    def forward(self, x): return self.head(self.forward_features(x))
+@patch(as_prop=True)
+def options(self: SpaceTimeTransformer) -> dict:
+    "The run-time options as `video_params` values (JSON-able): how this model computes, not what."
+    return dict(attn_impl=self.attn_impl, residual_dtype=self.residual_dtype, grad_checkpointing=self.grad_checkpointing,
+                fast_triton=list(self.fast_triton), fast_linear=self.fast_linear, fast_gelu=self.fast_gelu,
+                time_kernel=asdict(self.time_kernel), space_kernel=asdict(self.space_kernel),
+                gelu_kernel=asdict(self.gelu_kernel))
+
+@patch
+def extra_repr(self: SpaceTimeTransformer): return ', '.join(f'{k}={v!r}' for k, v in self.options.items())
+
+# %% ../nbs/03_model.ipynb #daace702
+@patch
+def forward_features(self: SpaceTimeTransformer, x):
+    if x.ndim != 5: raise ValueError(f"video must be (B, F, C, H, W), got shape {tuple(x.shape)}")
+    if not x.is_floating_point(): raise TypeError(f"video must be a normalised float tensor, got {x.dtype}")
+    B, Fr, C, H, W = x.shape
+    if Fr > self.num_frames:
+        raise ValueError(f"{Fr} frames > num_frames={self.num_frames} temporal slots of this model")
+    x = self.embed_patches(x.reshape(B * Fr, C, H, W))                        # (B·F, N, D)
+    N, D = x.shape[1:]
+    x = x.reshape(B, Fr * N, D)
+    pos = (self.pos_embed[:, 1:, None] + self.temporal_embed[:, None, :Fr]).transpose(1, 2).reshape(1, Fr * N, D)
+    x = torch.cat([self.cls_token.expand(B, -1, -1) + self.pos_embed[:, :1], x + pos], 1)
+    x = self.pos_drop(x)
+    if self.residual_dtype == 'autocast' and torch.is_autocast_enabled(x.device.type):
+        x = x.to(torch.get_autocast_dtype(x.device.type))   # opt-in: bf16 residual stream, other numerics
+    for blk in self.blocks:
+        if self.grad_checkpointing and self.training and torch.is_grad_enabled():
+            x = checkpoint(blk, x, Fr, use_reentrant=False)
+        else: x = blk(x, Fr)
+    return self.pre_logits(self.norm(x)[:, 0])
+
+@patch
+def forward(self: SpaceTimeTransformer, x): return self.head(self.forward_features(x))
 
 @contextlib.contextmanager
 def fast_options(model, **options):
