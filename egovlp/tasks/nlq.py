@@ -304,7 +304,7 @@ class NLQArgs:
     highlight_lambda: float = setting(5.0, F('num', min=0))
     topk: int = setting(5, F('int', min=1))
     text_feature_file: str | None = setting(None, F(('str', 'null')), doc="{'<annotation_uid>_<query_idx>': {'input_ids': (L, D)}} "
-                                            "(text/text_vslnet.pt of scripts/extract_features.py); None: the text tower of arch.args.load_checkpoint")
+                                            "(text/vslnet.pt of scripts/extract_features.py); None: the text tower of arch.args.load_checkpoint")
 
 # %% ../../nbs/12a_nlq_mq_heads.ipynb #ba8877d4
 class NLQTask(Task):
