@@ -18,7 +18,7 @@ from fastcore.basics import patch
 
 from ..core import F, setting, register_task, safe_path, get_logger, atomic_write_text
 from ..trainer import Task
-from .nlq import SPLIT_FILES, read_annotations, load_features, cached_video_features, window_iou
+from .nlq import SPLIT_FILES, read_annotations, load_splits, window_iou
 
 _log = get_logger('egovlp.tasks.mq')
 
@@ -228,10 +228,8 @@ class MQTask(Task):
     name, metrics, monitor = 'ego4d_mq', MQ_METRICS, 'max mAP'
     def __init__(self, run, tokenizer=None, loss=None):
         super().__init__(run, tokenizer, loss)
-        L, self.a = run.loader, run.loader.args
-        ann = {sp: read_annotations(safe_path(L.meta_dir, SPLIT_FILES['mq'][sp]), 'mq') for sp in dict.fromkeys((L.split, self.a.eval_split))}
-        self.clips = {u: c for cl, _ in ann.values() for u, c in cl.items()}
-        self.video = load_features(self.a.feature_dir or cached_video_features(run, self.clips), self.clips)
+        self.a = run.loader.args
+        ann, self.clips, self.video = load_splits(run, 'mq')
         self.moments = {sp: items for sp, (_, items) in ann.items()}
         self.uids = {sp: [u for u in cl if any(m['clip_uid'] == u for m in ann[sp][1])] for sp, (cl, _) in ann.items()}   # clips with moments
         self.classes = sorted({m['label'] for ms in self.moments.values() for m in ms})

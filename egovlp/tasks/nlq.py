@@ -23,7 +23,7 @@ _log = get_logger('egovlp.tasks.nlq')
 __all__ = ['SPLIT_FILES', 'NLQ_METRICS', 'read_annotations', 'load_features', 'cached_video_features', 'query_key',
            'read_token_features', 'query_token_features', 'window_iou', 'nlq_metrics', 'nlq_submission',
            'time_to_index', 'index_to_time', 'pool_rows', 'VSLNet', 'top_spans', 'vslnet_loss', 'NLQDataset',
-           'nlq_collate', 'NLQArgs', 'NLQTask', 'nlq_baselines']
+           'nlq_collate', 'NLQArgs', 'load_splits', 'NLQTask', 'nlq_baselines']
 
 # %% ../../nbs/12a_nlq_mq_heads.ipynb #df2611be
 SPLIT_FILES = {'nlq': {'train': 'nlq_train.json', 'val': 'nlq_val.json', 'test': 'nlq_test_unannotated.json'},
@@ -307,15 +307,21 @@ class NLQArgs:
                                             "(text/vslnet.pt of scripts/extract_features.py); None: the text tower of arch.args.load_checkpoint")
 
 # %% ../../nbs/12a_nlq_mq_heads.ipynb #ba8877d4
+def load_splits(run, kind: str) -> tuple:
+    """(`{split: (clips, items)}`, `{clip_uid: clip}`, `{clip_uid: (T, D) features}`) of the run's training split and
+    `eval_split`: the annotations of `kind` ('nlq' or 'mq') and the features of every clip in them."""
+    L, a = run.loader, run.loader.args
+    ann = {sp: read_annotations(safe_path(L.meta_dir, SPLIT_FILES[kind][sp]), kind) for sp in dict.fromkeys((L.split, a.eval_split))}
+    clips = {u: c for cl, _ in ann.values() for u, c in cl.items()}
+    return ann, clips, load_features(a.feature_dir or cached_video_features(run, clips), clips)
+
 class NLQTask(Task):
     "Ego4D NLQ with VSLNet on EgoVLP features: trains on `data_loader.args.split`, scores `eval_split` with the official metric."
     name, metrics, monitor = 'ego4d_nlq', NLQ_METRICS, 'max R1@0.3'
     def __init__(self, run, tokenizer=None, loss=None):
         super().__init__(run, tokenizer, loss)
-        L, self.a = run.loader, run.loader.args
-        ann = {sp: read_annotations(safe_path(L.meta_dir, SPLIT_FILES['nlq'][sp]), 'nlq') for sp in dict.fromkeys((L.split, self.a.eval_split))}
-        self.clips = {u: c for cl, _ in ann.values() for u, c in cl.items()}
-        self.video = load_features(self.a.feature_dir or cached_video_features(run, self.clips), self.clips)
+        self.a = run.loader.args
+        ann, self.clips, self.video = load_splits(run, 'nlq')
         self.queries = {sp: [q for q in items if q['start'] is not None] for sp, (_, items) in ann.items()}
         qs = [q for qs in self.queries.values() for q in qs]
         if self.a.text_feature_file: self.text = read_token_features(self.a.text_feature_file, qs)
