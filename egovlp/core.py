@@ -93,11 +93,9 @@ class Field:
     gt: float | None = None           # exclusive lower bound (numbers)
     max: float | None = None          # inclusive upper bound (numbers)
     unused: bool = False              # in the original EgoVLP schema, but has no effect here (accepted, logged once)
-    free: bool = False                # a dict whose keys are not checked (e.g. a Hugging Face model config)
     length: int | None = None         # lists: exact length
     item: 'Field | None' = None       # lists: every item
     check: Callable | None = None     # extra check: value -> error message or None
-    doc: str = ''
     default: Any = _MISSING           # a key of a dict-valued setting: filled in when absent
 
     def expected(self) -> str:
@@ -109,9 +107,8 @@ class Field:
         "Why `value` is not allowed, or None."
         if self.types:
             ok = any(isinstance(value, _TYPES[t][0]) and not (t in ('int', 'num') and isinstance(value, bool)) for t in self.types)
-            if not ok and ('num' in self.types or 'int' in self.types) and isinstance(value, str):
-                return f"expected {self.expected()}, got the string {value!r}"
-            if not ok: return f"expected {self.expected()}, got {value!r} ({type(value).__name__})"
+            if not ok: return f"expected {self.expected()}, got " + (f"the string {value!r}" if isinstance(value, str) and
+                              {'int', 'num'} & set(self.types) else f"{value!r} ({type(value).__name__})")
         if value is None: return None
         if self.choices is not None and value not in self.choices: return f"expected one of {list(self.choices)}, got {value!r}"
         if isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -184,11 +181,9 @@ class _Check:
             self.walk(args, _task_schema(a.get('dataset_name'), f'{p}.args', a, self.errors), f'{p}.args')
 
 # %% ../nbs/00_core.ipynb #b4b6fb86
-def setting(default=_MISSING, check=None, *, factory=None, key: str | None = None, alias: str | None = None, doc: str = ''):
+def setting(default=MISSING, check=None, *, factory=MISSING, key: str | None = None, alias: str | None = None, doc: str = ''):
     "A spec field: its `default` (`factory`: a mutable one), `check` (`Field`, spec class, dict schema), config `key`, `alias`."
-    md = dict(check=check, key=key, alias=alias, doc=doc)
-    if factory is not None: return field(default_factory=factory, metadata=md)
-    return field(metadata=md) if default is _MISSING else field(default=default, metadata=md)
+    return field(default=default, default_factory=factory, metadata=dict(check=check, key=key, alias=alias, doc=doc))
 
 def _key(f) -> str: return f.metadata.get('key') or f.name
 def _is_spec(c) -> bool: return isinstance(c, type) and is_dataclass(c)    # a spec class (a `Field` is a dataclass instance)
@@ -199,10 +194,7 @@ def schema_of(spec, open_keys: bool = False) -> dict:
     for f in fields(spec):
         c = f.metadata.get('check') or (F() if open_keys else None)
         if c is None: continue
-        *path, last = _key(f).split('.')
-        d = out
-        for p in path: d = d.setdefault(p, {})
-        d[last] = schema_of(c) if _is_spec(c) else c
+        cfg_set(out, _key(f), schema_of(c) if _is_spec(c) else c)
     return _merge(getattr(spec, 'original_keys', {}), out)
 
 def _build(spec, section: dict, **given):
@@ -238,7 +230,7 @@ class Spec:
 # %% ../nbs/00_core.ipynb #14a2a630
 _VIDEO_PARAMS = {   # arch.args.video_params: the SpaceTimeTransformer (egovlp.model checks the values it builds with)
     'model': F('str', choices=('SpaceTimeTransformer',)), 'arch_config': F('str'),
-    'num_frames': F('int', min=1, default=4, doc="temporal slots; a loader reads as many frames unless it says"),
+    'num_frames': F('int', min=1, default=4),   # temporal slots; a loader reads as many unless it says
     'pretrained': F('bool'), 'time_init': F('str', choices=('zeros', 'rand')), 'attention_style': F('str'),
     'vit_init': F('str'), 'input_res': F('int', min=1), 'img_size': F('int', min=1), 'patch_size': F('int', min=1),
     'embed_dim': F('int', min=1), 'depth': F('int', min=1), 'num_heads': F('int', min=1), 'mlp_ratio': F('num', gt=0),
@@ -246,10 +238,9 @@ _VIDEO_PARAMS = {   # arch.args.video_params: the SpaceTimeTransformer (egovlp.m
     'residual_dtype': F(('str', 'null')), 'vit_checkpoint': F(('str', 'null')), 'vit_model': F('str'),
     # the fast path's options (03a_fast_attention): validated by the model itself
     'fast_triton': F(('list', 'str', 'null')), 'fast_linear': F('bool'), 'fast_gelu': F('bool'),
-    'time_kernel': F(('dict', 'null'), free=True), 'space_kernel': F(('dict', 'null'), free=True),
-    'gelu_kernel': F(('dict', 'null'), free=True)}
+    'time_kernel': F(('dict', 'null')), 'space_kernel': F(('dict', 'null')), 'gelu_kernel': F(('dict', 'null'))}
 _TEXT_PARAMS = {'model': F('str', default='distilbert-base-uncased'), 'pretrained': F('bool'), 'input': _UNUSED,
-                'config': F(('dict', 'null'), free=True), 'cache_dir': F(('str', 'null'))}
+                'config': F(('dict', 'null')), 'cache_dir': F(('str', 'null'))}
 
 @dataclass
 class ModelSpec(Spec):
@@ -274,7 +265,7 @@ class LossSpec(Spec):
     "The loss (`loss`): a class of `egovlp.loss` and its keyword arguments."
     section = 'loss'
     type: str = setting('EgoNCE', F('str'))
-    args: dict = setting(factory=dict, check=F('dict', free=True))
+    args: dict = setting(factory=dict, check=F('dict'))
 
 # %% ../nbs/00_core.ipynb #fcd4a301
 # settings that two specs share (TrainConfig's are aliases of loader 0's and of optimizer.args), declared once
@@ -367,7 +358,7 @@ class RunSpec(Spec):
     loaders: list = setting(factory=list, check=LoaderSpec, key='data_loader')
     loss: LossSpec = setting(factory=LossSpec, check=LossSpec)
     trainer: TrainConfig = setting(factory=TrainConfig, check=TrainConfig)
-    mini: dict = setting(factory=dict, check=F('dict', free=True), doc='arguments of the mini-dataset generator')
+    mini: dict = setting(factory=dict, check=F('dict'), doc='arguments of the mini-dataset generator')
     raw: dict = field(default_factory=dict, repr=False)
     source: str = 'code'
 
@@ -425,11 +416,9 @@ _log_core = logging.getLogger('egovlp.config')
 def _log_unused(keys: tuple):
     if keys: _log_core.info(f"config keys of the original EgoVLP with no effect here (accepted): {', '.join(keys)}")
 
-def _section_of(cfg: dict, key: str) -> dict: return cfg.get(key) if isinstance(cfg.get(key), dict) else {}
-
 def _train_config(cfg: dict, errors: list) -> TrainConfig | None:
     "`trainer` + the aliases: whichever key is given; both given and different is an error."
-    tr, items = dict(_section_of(cfg, 'trainer')), _loader_items(cfg.get('data_loader'))
+    tr, items = dict(t) if isinstance(t := cfg.get('trainer'), dict) else {}, _loader_items(cfg.get('data_loader'))
     norm = lambda v: tuple(v) if isinstance(v, list) else v
     for f in fields(TrainConfig):
         if not (alias := f.metadata.get('alias')): continue
@@ -457,15 +446,14 @@ def parse_config(cfg: dict, source: str = 'config') -> RunSpec:
     trainer, e = _train_config(cfg, chk.errors), chk.errors
     if e: raise ConfigError(f"{source}: {len(e)} problem{'s' if len(e) > 1 else ''} in the config:\n  " + '\n  '.join(e))
     _log_unused(tuple(sorted(chk.unused)))
-    model, loaders = _build(ModelSpec, _section_of(cfg, 'arch')), []
+    model, loaders = _build(ModelSpec, cfg.get('arch', {})), []
     for i, (_, d) in enumerate(_loader_items(cfg['data_loader'])):
         a = {**d.get('args', {}), **(dict(batch_size=trainer.batch_size, num_workers=trainer.num_workers) if i == 0 else {})}
         task_args = TASKS[a['dataset_name']].args
         spec = _build(LoaderSpec, a, args=_build(task_args, a) if task_args else None)
         if spec.video.num_frames is None: spec.video.num_frames = model.num_frames     # the one rule
         loaders.append(spec)
-    raw = copy.deepcopy(cfg)
-    trainer._original = raw                                  # stored in every checkpoint (legacy attribute, stage 2)
+    trainer._original = raw = copy.deepcopy(cfg)             # stored in every checkpoint (legacy attribute, stage 2)
     return _build(RunSpec, cfg, model=model, loaders=loaders, trainer=trainer, raw=raw, source=source)
 
 def load_run(path, overrides=()) -> RunSpec:
@@ -602,17 +590,14 @@ def _allowed_objects(package: str) -> tuple:
 
 @functools.lru_cache(None)
 def _torch_allowed_globals():
-    try:
-        from torch._weights_only_unpickler import _get_allowed_globals
-        return _get_allowed_globals()
-    except Exception: return {}
+    from torch._weights_only_unpickler import _get_allowed_globals     # torch's weights-only allow-list
+    return _get_allowed_globals()
 
 class PickledStub:
     "Inert stand-in for a class of the original EgoVLP repo found in a checkpoint (e.g. parse_config.ConfigParser)."
     _original = '?'
     def __new__(cls, *args, **kwargs):
         obj = object.__new__(cls); obj.__dict__['_args'] = args; return obj
-    def __init__(self, *args, **kwargs): pass
     def __setstate__(self, state): self.__dict__['_state'] = state
     def __setitem__(self, k, v): self.__dict__.setdefault('_items', {})[k] = v
     def append(self, v): self.__dict__.setdefault('_list', []).append(v)
