@@ -176,9 +176,7 @@ class _Check:
             for k in d:
                 if k not in ('type', 'args'): self.errors.append(f"unknown key {p + '.' + k!r}{self.suggest(k, {'type': 0, 'args': 0}, p)}")
             if 'type' in d: self.unused.append(f'{p}.type')    # the original's loader class; one loader class here
-            args = d.get('args', {})
-            a = args if isinstance(args, dict) else {}
-            self.walk(args, _task_schema(a.get('dataset_name'), f'{p}.args', a, self.errors), f'{p}.args')
+            self.walk(d.get('args', {}), _task_schema(d.get('args'), f'{p}.args', self.errors), f'{p}.args')
 
 # %% ../nbs/00_core.ipynb #b4b6fb86
 def setting(default=MISSING, check=None, *, factory=MISSING, key: str | None = None, alias: str | None = None, doc: str = ''):
@@ -328,16 +326,14 @@ class TrainConfig(Spec):
     keep_checkpoints: int = setting(2, F('int', min=1))
     eval_every_epochs: int = setting(1, F('int', min=0))
     init_val: bool = setting(False, F('bool'), doc='evaluate before training (eval-only runs: epochs=0, init_val=true)')
-    monitor: str | None = setting(None, F(('str', 'null'), check=_monitor_error),
-                                  doc="'<max|min> <metric>' for model_best.pth; 'off'; None = the task's monitor")
+    monitor: str | None = setting(None, F(('str', 'null'), check=_monitor_error), doc="'<max|min> <metric>'; 'off'; None: the task's")
     log_every: int = setting(10, F('int', min=1))
     tensorboard: bool = setting(True, F('bool'))
     progress: bool = setting(True, F('bool'))
     compile: bool = setting(False, F('bool'), doc="torch.compile the model (accelerate's dynamo backend 'inductor')")
     nonfinite: str = setting('stop', F('str', choices=('stop', 'skip')), doc="a non-finite loss/grad norm: 'stop' or 'skip' the step")
     strict_checkpoint: bool = setting(False, F('bool'), doc='non-finite weights in a loaded checkpoint: error or warning')
-    max_samples_per_epoch: int | None = setting(None, F(('int', 'null'), min=1),
-                                                doc="the original's cap: steps = it // global batch (unless max_steps_per_epoch)")
+    max_samples_per_epoch: int | None = setting(None, F(('int', 'null'), min=1), doc="the original's cap: it // global batch steps")
     eval_batch_size: int | None = setting(None, F(('int', 'null'), min=1), doc='None: batch_size')
     validate: bool = setting(True, F('bool'), doc='false: train without validation data (explicit)')
 
@@ -396,8 +392,10 @@ def register_task(name: str, factory: Callable, args: type | None = None) -> Cal
     TASKS[name] = TaskEntry(name, factory, args)
     return factory
 
-def _task_schema(name, where: str, args: dict, errors: list | None = None) -> dict:
+def _task_schema(args, where: str, errors: list | None = None) -> dict:
     "The schema of one loader's `args`: the common keys and its task's. An unknown task: its own keys are not judged."
+    args = args if isinstance(args, dict) else {}
+    name = args.get('dataset_name')
     common, entry = schema_of(LoaderSpec), TASKS.get(name) if isinstance(name, str) else None
     if entry is not None: return _merge(common, schema_of(entry.args, open_keys=True)) if entry.args else common
     if errors is not None and name is None:
@@ -437,9 +435,7 @@ def parse_config(cfg: dict, source: str = 'config') -> RunSpec:
     "Check an original-format config (every problem listed, with did-you-means) and parse it into a `RunSpec`."
     if not isinstance(cfg, dict): raise ConfigError(f"{source}: a config is a JSON object, got {type(cfg).__name__}")
     cfg = copy.deepcopy(cfg)                                 # the specs own their values
-    args0 = cfg_get(cfg, 'data_loader.0.args', {})
-    args0 = args0 if isinstance(args0, dict) else {}
-    root = {**schema_of(RunSpec), 'data_loader': _task_schema(args0.get('dataset_name'), '', args0)}   # for did-you-means
+    root = {**schema_of(RunSpec), 'data_loader': _task_schema(cfg_get(cfg, 'data_loader.0.args', {}), '')}   # for did-you-means
     chk = _Check(root)
     chk.walk(cfg, root)
     if cfg.get('data_loader', []) == []: chk.errors.append(f"data_loader: missing (which task?); registered tasks: {sorted(TASKS)}")
@@ -472,11 +468,9 @@ def get_logger(name: str = 'egovlp', log_file=None, level=logging.INFO, main_pro
     if not any(getattr(h, '_egovlp_console', False) for h in root.handlers):
         h = logging.StreamHandler(sys.stderr); h.setFormatter(logging.Formatter(LOG_FORMAT)); h._egovlp_console = True
         root.addHandler(h)
-    if log_file is not None:
-        log_file = str(log_file)
-        if not any(getattr(h, 'baseFilename', None) == os.path.abspath(log_file) for h in root.handlers):
-            Path(log_file).parent.mkdir(parents=True, exist_ok=True)
-            fh = logging.FileHandler(log_file); fh.setFormatter(logging.Formatter(LOG_FORMAT)); root.addHandler(fh)
+    if log_file is not None and not any(getattr(h, 'baseFilename', None) == os.path.abspath(log_file) for h in root.handlers):
+        Path(log_file).parent.mkdir(parents=True, exist_ok=True)
+        fh = logging.FileHandler(log_file); fh.setFormatter(logging.Formatter(LOG_FORMAT)); root.addHandler(fh)
     return log
 
 # %% ../nbs/00_core.ipynb #a2ff73f4
@@ -500,8 +494,7 @@ def _free_bytes(path) -> int | None:
 
 def io_error(path, e: BaseException) -> OSError:
     "An OSError naming `path` and the errno behind `e` (none: ENOSPC if the disk is full now, so call it before cleaning up)."
-    os_e = _os_error_in(e)
-    code = os_e.errno if os_e is not None and isinstance(os_e.errno, int) else None
+    code = c if isinstance(c := getattr(_os_error_in(e), 'errno', None), int) else None
     free = _free_bytes(Path(path).parent) if code is None else None
     if code is None and free is not None and free < 1 << 20: code = errno.ENOSPC
     if code is None:      # (a plain OSError(msg) with a filename would print as '[Errno None] None: <path>', the message lost)
@@ -656,7 +649,7 @@ def safe_pickle_load(path, what: str = 'pickle', allowed=()):
         refused = str(e).startswith(what)
         raise pickle.UnpicklingError(f"{path}: {e}" if refused else f"{path}: {what} unreadable (truncated or not a pickle: {e})") from e
 
-# %% ../nbs/00_core.ipynb #dff46784
+# %% ../nbs/00_core.ipynb #688e7397
 def seed_everything(seed: int, device_specific: bool = False):
     "Seed python, numpy and torch (all devices) through accelerate."
     from accelerate.utils import set_seed
@@ -664,10 +657,8 @@ def seed_everything(seed: int, device_specific: bool = False):
 
 def cache_dir(*parts) -> Path:
     "The egovlp cache directory (`$EGOVLP_CACHE` or `~/.cache/egovlp`), joined with `parts`."
-    base = Path(os.environ.get('EGOVLP_CACHE', Path.home()/'.cache'/'egovlp'))
-    return base.joinpath(*parts)
+    return Path(os.environ.get('EGOVLP_CACHE', Path.home()/'.cache'/'egovlp')).joinpath(*parts)
 
-# %% ../nbs/00_core.ipynb #688e7397
 def generate_once(what: str, name: str, version: int, seed, params: dict, defaults: dict, generate: Callable[[Path], Any],
                   root=None) -> Path:
     """Write dataset `what` once with `generate(tmp)`; its root (None: `cache_dir('{name}_v{version}_seed{seed}')`, + a hash of
