@@ -17,8 +17,7 @@ def read_config(path) -> dict:
     path = Path(path)
     if not path.exists(): raise FileNotFoundError(f"config file not found: {path}")
     try: return json.loads(path.read_text())
-    except json.JSONDecodeError as e:
-        raise ValueError(f"{path}: invalid JSON at line {e.lineno} column {e.colno}: {e.msg}") from None
+    except json.JSONDecodeError as e: raise ValueError(f"{path}: invalid JSON at line {e.lineno} column {e.colno}: {e.msg}") from None
 
 # %% auto #0
 __all__ = ['TASKS', 'LOG_FORMAT', 'restricted_pickle', 'ConfigError', 'read_config', 'cfg_get', 'cfg_set', 'apply_overrides',
@@ -190,18 +189,15 @@ def schema_of(spec, open_keys: bool = False) -> dict:
     "{key: `Field` | nested schema} of spec class `spec`, + its `original_keys`; `open_keys`: unchecked fields accept anything."
     out = {}
     for f in fields(spec):
-        c = f.metadata.get('check') or (F() if open_keys else None)
-        if c is None: continue
-        cfg_set(out, _key(f), schema_of(c) if _is_spec(c) else c)
+        if (c := f.metadata.get('check') or (F() if open_keys else None)) is not None:
+            cfg_set(out, _key(f), schema_of(c) if _is_spec(c) else c)
     return _merge(getattr(spec, 'original_keys', {}), out)
 
 def _build(spec, section: dict, **given):
     "A `spec` from its (checked) config `section`: the file's values, the declared defaults for the rest; `given` wins."
     kw = dict(given)
     for f in fields(spec):
-        if f.name in kw or not f.init: continue
-        v = cfg_get(section, _key(f), _ABSENT)
-        if v is _ABSENT: continue
+        if f.name in kw or not f.init or (v := cfg_get(section, _key(f), _ABSENT)) is _ABSENT: continue
         c = f.metadata.get('check')
         kw[f.name] = _build(c, v) if _is_spec(c) and isinstance(v, dict) else v
     return spec(**kw)
@@ -581,11 +577,6 @@ def _allowed_objects(package: str) -> tuple:
         out += [getattr(m, n) for n in names if hasattr(m, n)]
     return tuple(out)
 
-@functools.lru_cache(None)
-def _torch_allowed_globals():
-    from torch._weights_only_unpickler import _get_allowed_globals     # torch's weights-only allow-list
-    return _get_allowed_globals()
-
 class PickledStub:
     "Inert stand-in for a class of the original EgoVLP repo found in a checkpoint (e.g. parse_config.ConfigParser)."
     _original = '?'
@@ -606,8 +597,8 @@ class RestrictedUnpickler(pickle.Unpickler):
     def find_class(self, module, name):
         package, qual = _PY2_MODULES.get(module, module).split('.')[0], f'{module}.{name}'
         if package == 'torch':
-            allowed = _torch_allowed_globals()
-            if qual in allowed: return allowed[qual]
+            from torch._weights_only_unpickler import _get_allowed_globals     # torch's weights-only allow-list
+            if qual in (allowed := _get_allowed_globals()): return allowed[qual]
             if name.endswith('Storage') or name in ('_rebuild_tensor_v2', '_rebuild_parameter', '_rebuild_from_type_v2'):
                 return super().find_class(module, name)
         elif self.stubs and package in _ORIGINAL_REPO_MODULES:
