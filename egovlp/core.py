@@ -21,9 +21,9 @@ def read_config(path) -> dict:
 
 # %% auto #0
 __all__ = ['TASKS', 'LOG_FORMAT', 'restricted_pickle', 'ConfigError', 'read_config', 'cfg_get', 'cfg_set', 'apply_overrides',
-           'Field', 'F', 'setting', 'schema_of', 'Spec', 'ModelSpec', 'LossSpec', 'VideoSpec', 'LoaderSpec',
-           'TrainConfig', 'RunSpec', 'TaskEntry', 'register_task', 'parse_config', 'load_run', 'get_logger',
-           'file_mode', 'io_error', 'atomic_write', 'atomic_save', 'atomic_write_text', 'safe_path', 'PickledStub',
+           'Field', 'F', 'setting', 'schema_of', 'Spec', 'ModelSpec', 'VideoSpec', 'LoaderSpec', 'TrainConfig',
+           'LossSpec', 'RunSpec', 'TaskEntry', 'register_task', 'parse_config', 'load_run', 'get_logger', 'file_mode',
+           'io_error', 'atomic_write', 'atomic_save', 'atomic_write_text', 'safe_path', 'PickledStub',
            'RestrictedUnpickler', 'safe_pickle_load', 'seed_everything', 'cache_dir', 'generate_once',
            'fill_placeholders']
 
@@ -116,9 +116,8 @@ class Field:
                (self.max is not None and value > self.max): return f"expected {self.expected()}, got {value!r}"
         if isinstance(value, (list, tuple)):
             if self.length is not None and len(value) != self.length: return f"expected a list of length {self.length}, got {value!r}"
-            if self.item is not None:
-                for v in value:
-                    if (e := self.item.error(v)): return f"item {v!r}: {e}"
+            for v in (value if self.item is not None else ()):
+                if (e := self.item.error(v)): return f"item {v!r}: {e}"
         return self.check(value) if self.check else None
 
 def F(types=(), **kw) -> Field:
@@ -128,15 +127,9 @@ def F(types=(), **kw) -> Field:
 _UNUSED = F(unused=True)
 
 # %% ../nbs/00_core.ipynb #7efe286f
-def _merge(a: dict, b: dict) -> dict:
-    out = dict(a)
-    for k, v in b.items(): out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
-    return out
-
 def _all_paths(schema: dict, prefix: str = ''):
     for k, v in schema.items():
-        p = f'{prefix}{k}'
-        yield p
+        yield (p := f'{prefix}{k}')
         if isinstance(v, dict): yield from _all_paths(v, p + ('.args.' if p == 'data_loader' else '.'))
 
 def _loader_items(dl) -> list:
@@ -172,10 +165,7 @@ class _Check:
             self.errors.append(f"data_loader: expected a list of loaders or one loader, got {dl!r}"); return
         for p, d in _loader_items(dl):
             if not isinstance(d, dict): self.errors.append(f"{p}: expected an object with 'type' and 'args', got {d!r}"); continue
-            for k in d:
-                if k not in ('type', 'args'): self.errors.append(f"unknown key {p + '.' + k!r}{self.suggest(k, {'type': 0, 'args': 0}, p)}")
-            if 'type' in d: self.unused.append(f'{p}.type')    # the original's loader class; one loader class here
-            self.walk(d.get('args', {}), _task_schema(d.get('args'), f'{p}.args', self.errors), f'{p}.args')
+            self.walk(d, {'type': _UNUSED, 'args': _task_schema(d.get('args'), f'{p}.args', self.errors)}, p)   # 'type': one class here
 
 # %% ../nbs/00_core.ipynb #b4b6fb86
 def setting(default=MISSING, check=None, *, factory=MISSING, key: str | None = None, alias: str | None = None, doc: str = ''):
@@ -187,11 +177,11 @@ def _is_spec(c) -> bool: return isinstance(c, type) and is_dataclass(c)    # a s
 
 def schema_of(spec, open_keys: bool = False) -> dict:
     "{key: `Field` | nested schema} of spec class `spec`, + its `original_keys`; `open_keys`: unchecked fields accept anything."
-    out = {}
+    out = copy.deepcopy(getattr(spec, 'original_keys', {}))
     for f in fields(spec):
         if (c := f.metadata.get('check') or (F() if open_keys else None)) is not None:
             cfg_set(out, _key(f), schema_of(c) if _is_spec(c) else c)
-    return _merge(getattr(spec, 'original_keys', {}), out)
+    return out
 
 def _build(spec, section: dict, **given):
     "A `spec` from its (checked) config `section`: the file's values, the declared defaults for the rest; `given` wins."
@@ -254,22 +244,9 @@ class ModelSpec(Spec):
     @property
     def num_frames(self) -> int: return self.video_params['num_frames']
 
-@dataclass
-class LossSpec(Spec):
-    "The loss (`loss`): a class of `egovlp.loss` and its keyword arguments."
-    section = 'loss'
-    type: str = setting('EgoNCE', F('str'))
-    args: dict = setting(factory=dict, check=F('dict'))
-
-# %% ../nbs/00_core.ipynb #fcd4a301
-# settings that two specs share (TrainConfig's are aliases of loader 0's and of optimizer.args), declared once
+# settings that two specs share (TrainConfig's are aliases of loader 0's), declared once
 def _batch_size(**kw): return setting(16, F('int', min=1), doc='clips per process and step', **kw)
 def _num_workers(**kw): return setting(4, F('int', min=0), doc='DataLoader worker processes', **kw)
-def _opt(name, default, check): return setting(default, check, alias=f'optimizer.args.{name}')
-
-def _monitor_error(v):
-    if v not in ('off', None) and (len(p := str(v).split()) != 2 or p[0] not in ('min', 'max')):
-        return f"expected 'off' or '<max|min> <metric>' (e.g. 'max egomcq_mean'), got {v!r}"
 
 @dataclass
 class VideoSpec(Spec):
@@ -295,6 +272,12 @@ class LoaderSpec(Spec):
     args: Any = None
 
 # %% ../nbs/00_core.ipynb #85f0bfaf
+def _opt(name, default, check): return setting(default, check, alias=f'optimizer.args.{name}')
+
+def _monitor_error(v):
+    if v not in ('off', None) and (len(p := str(v).split()) != 2 or p[0] not in ('min', 'max')):
+        return f"expected 'off' or '<max|min> <metric>' (e.g. 'max egomcq_mean'), got {v!r}"
+
 @dataclass
 class TrainConfig(Spec):
     "The trainer's settings (`trainer`, + `optimizer.args` and loader 0's batch size and workers as aliases)."
@@ -338,6 +321,13 @@ class TrainConfig(Spec):
         if self.eval_batch_size is None: self.eval_batch_size = self.batch_size
 
 # %% ../nbs/00_core.ipynb #1d9f014e
+@dataclass
+class LossSpec(Spec):
+    "The loss (`loss`): a class of `egovlp.loss` and its keyword arguments."
+    section = 'loss'
+    type: str = setting('EgoNCE', F('str'))
+    args: dict = setting(factory=dict, check=F('dict'))
+
 @dataclass
 class RunSpec(Spec):
     "A run, parsed once from its config: what every module reads instead of the raw dict (`raw` keeps it, for checkpoints)."
@@ -393,7 +383,7 @@ def _task_schema(args, where: str, errors: list | None = None) -> dict:
     args = args if isinstance(args, dict) else {}
     name = args.get('dataset_name')
     common, entry = schema_of(LoaderSpec), TASKS.get(name) if isinstance(name, str) else None
-    if entry is not None: return _merge(common, schema_of(entry.args, open_keys=True)) if entry.args else common
+    if entry is not None: return {**common, **schema_of(entry.args, open_keys=True)} if entry.args else common
     if errors is not None and name is None:
         errors.append(f"{where}.dataset_name: missing (which task?); registered tasks: {sorted(TASKS)}")
     elif errors is not None and isinstance(name, str):
@@ -441,8 +431,7 @@ def parse_config(cfg: dict, source: str = 'config') -> RunSpec:
     model, loaders = _build(ModelSpec, cfg.get('arch', {})), []
     for i, (_, d) in enumerate(_loader_items(cfg['data_loader'])):
         a = {**d.get('args', {}), **(dict(batch_size=trainer.batch_size, num_workers=trainer.num_workers) if i == 0 else {})}
-        task_args = TASKS[a['dataset_name']].args
-        spec = _build(LoaderSpec, a, args=_build(task_args, a) if task_args else None)
+        spec = _build(LoaderSpec, a, args=_build(t, a) if (t := TASKS[a['dataset_name']].args) else None)
         if spec.video.num_frames is None: spec.video.num_frames = model.num_frames     # the one rule
         loaders.append(spec)
     trainer._original = raw = copy.deepcopy(cfg)             # stored in every checkpoint (legacy attribute, stage 2)
@@ -458,7 +447,6 @@ LOG_FORMAT = "%(asctime)s - %(name)s - %(levelname)s - %(message)s"
 
 def get_logger(name: str = 'egovlp', log_file=None, level=logging.INFO, main_process: bool = True) -> logging.Logger:
     "A logger under `egovlp` writing to the console (main process only) and optionally to `log_file`."
-    log = logging.getLogger(name if name.startswith('egovlp') else f'egovlp.{name}')
     root = logging.getLogger('egovlp')
     root.setLevel(level if main_process else logging.WARNING)
     if not any(getattr(h, '_egovlp_console', False) for h in root.handlers):
@@ -467,7 +455,7 @@ def get_logger(name: str = 'egovlp', log_file=None, level=logging.INFO, main_pro
     if log_file is not None and not any(getattr(h, 'baseFilename', None) == os.path.abspath(log_file) for h in root.handlers):
         Path(log_file).parent.mkdir(parents=True, exist_ok=True)
         fh = logging.FileHandler(log_file); fh.setFormatter(logging.Formatter(LOG_FORMAT)); root.addHandler(fh)
-    return log
+    return logging.getLogger(name if name.startswith('egovlp') else f'egovlp.{name}')
 
 # %% ../nbs/00_core.ipynb #a2ff73f4
 def file_mode() -> int:
@@ -549,7 +537,7 @@ def safe_path(root, *parts, what: str = 'id') -> Path:
 
 # %% ../nbs/00_core.ipynb #ce4172bf
 _ORIGINAL_REPO_MODULES = ('parse_config', 'logger', 'utils', 'model', 'data_loader', 'trainer', 'base')
-_SAFE_GLOBALS = {
+_SAFE_GLOBALS = {   # the harmless globals plain data needs, allowed by identity (numpy 1's `numpy.core` path to one too)
     'builtins': ('set', 'frozenset', 'slice', 'range', 'complex', 'bytearray', 'bytes', 'list', 'dict', 'tuple', 'int',
                  'float', 'str', 'bool', 'object'),
     'collections': ('OrderedDict', 'defaultdict', 'Counter', 'deque'), 'copyreg': ('_reconstructor',), '_codecs': ('encode',),
@@ -559,7 +547,6 @@ _SAFE_GLOBALS = {
     'pandas': ('DataFrame', 'Series', 'Index', 'RangeIndex', 'StringDtype'), 'pandas.arrays': ('StringArray',),
     'pandas.core.indexes.base': ('_new_Index',), 'pandas.core.internals.managers': ('BlockManager', 'SingleBlockManager'),
     'pandas._libs.internals': ('_unpickle_block',), 'pandas._libs.arrays': ('__pyx_unpickle_NDArrayBacked',)}
-"The harmless globals plain data needs, allowed by identity (numpy 1's `numpy.core` path to one is fine; `numpy.load` is not)."
 _SAFE_PACKAGES = {m.split('.')[0] for m in _SAFE_GLOBALS}
 _PY2_MODULES = {'__builtin__': 'builtins', 'copy_reg': 'copyreg'}
 
