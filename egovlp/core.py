@@ -7,15 +7,14 @@ from __future__ import annotations
 import copy, difflib, errno, functools, io, json, logging, math, os, pickle, shutil, sys, tempfile, types
 from dataclasses import dataclass, field, fields, is_dataclass, MISSING
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 class ConfigError(ValueError):
     "A config key or value is wrong; the message names the key, where it came from and what was expected."
 
 def read_config(path) -> dict:
     "Read a JSON config file (the original EgoVLP format), with a clear error naming the file on bad JSON."
-    path = Path(path)
-    if not path.exists(): raise FileNotFoundError(f"config file not found: {path}")
+    if not (path := Path(path)).exists(): raise FileNotFoundError(f"config file not found: {path}")
     try: return json.loads(path.read_text())
     except json.JSONDecodeError as e: raise ValueError(f"{path}: invalid JSON at line {e.lineno} column {e.colno}: {e.msg}") from None
 
@@ -244,9 +243,8 @@ class ModelSpec(Spec):
     @property
     def num_frames(self) -> int: return self.video_params['num_frames']
 
-# settings that two specs share (TrainConfig's are aliases of loader 0's), declared once
-def _batch_size(**kw): return setting(16, F('int', min=1), doc='clips per process and step', **kw)
-def _num_workers(**kw): return setting(4, F('int', min=0), doc='DataLoader worker processes', **kw)
+def _batch_size(**kw): return setting(16, F('int', min=1), doc='clips per process and step', **kw)   # and TrainConfig's
+def _num_workers(**kw): return setting(4, F('int', min=0), doc='DataLoader worker processes', **kw)   # and TrainConfig's
 
 @dataclass
 class VideoSpec(Spec):
@@ -353,8 +351,7 @@ class RunSpec(Spec):
     def task_name(self) -> str: return self.loader.dataset_name
 
 # %% ../nbs/00_core.ipynb #ed488f29
-@dataclass(frozen=True)
-class TaskEntry:
+class TaskEntry(NamedTuple):
     "A registered task: `factory(run, tokenizer=None, loss=None) -> Task` and its `args` dataclass (or None)."
     name: str
     factory: Callable
@@ -384,8 +381,7 @@ def _task_schema(args, where: str, errors: list | None = None) -> dict:
     name = args.get('dataset_name')
     common, entry = schema_of(LoaderSpec), TASKS.get(name) if isinstance(name, str) else None
     if entry is not None: return {**common, **schema_of(entry.args, open_keys=True)} if entry.args else common
-    if errors is not None and name is None:
-        errors.append(f"{where}.dataset_name: missing (which task?); registered tasks: {sorted(TASKS)}")
+    if errors is not None and name is None: errors.append(f"{where}.dataset_name: missing (which task?); registered tasks: {sorted(TASKS)}")
     elif errors is not None and isinstance(name, str):
         near = difflib.get_close_matches(name, list(TASKS), n=1, cutoff=0.6)
         errors.append(f"{where}.dataset_name: unknown dataset {name!r}{f'; did you mean {near[0]!r}?' if near else ''} "
@@ -639,8 +635,7 @@ def cache_dir(*parts) -> Path:
 
 def generate_once(what: str, name: str, version: int, seed, params: dict, defaults: dict, generate: Callable[[Path], Any],
                   root=None) -> Path:
-    """Write dataset `what` once with `generate(tmp)`; its root (None: `cache_dir('{name}_v{version}_seed{seed}')`, + a hash of
-    the spec when `params` are not `defaults` or the folder holds another spec) gets a `.complete` marker with the spec."""
+    "Dataset `what` written once by `generate(tmp)` into `root` (None: the cache; + a spec hash unless defaults), marked complete."
     import hashlib, time, uuid
     spec = json.dumps(dict(version=version, seed=seed, **params), sort_keys=True)
     if root is None:
