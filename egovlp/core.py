@@ -651,11 +651,10 @@ def generate_once(what: str, name: str, version: int, seed, params: dict, defaul
     if root.exists() and any(root.iterdir()):
         raise FileExistsError(f"{root} exists, is not empty and has no {marker.name} marker: not a (complete) {what}; "
                               f"remove it or pick another root")
-    root.parent.mkdir(parents=True, exist_ok=True)
     tmp = root.parent/f'.{root.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}'
     t0 = time.time()
     try:
-        tmp.mkdir()
+        tmp.mkdir(parents=True)
         generate(tmp)
         (tmp/'.complete').write_text(spec)
         try: os.rename(tmp, root)
