@@ -398,7 +398,8 @@ def _log_unused(keys: tuple):
 
 def _train_config(cfg: dict, errors: list) -> TrainConfig | None:
     "`trainer` + the aliases: whichever key is given; both given and different is an error."
-    tr, items = dict(t) if isinstance(t := cfg.get('trainer'), dict) else {}, _loader_items(cfg.get('data_loader'))
+    tr = dict(t) if isinstance(t := cfg.get('trainer'), dict) else {}
+    items = _loader_items(cfg.get('data_loader'))
     norm = lambda v: tuple(v) if isinstance(v, list) else v
     for f in fields(TrainConfig):
         if not (alias := f.metadata.get('alias')): continue
@@ -603,7 +604,6 @@ def _pickle_module(what: str = 'checkpoint', stubs: bool = True, extra=()) -> ty
     m.Unpickler = type('Unpickler', (RestrictedUnpickler,), dict(what=what, stubs=stubs, extra=frozenset(extra)))
     m.load = lambda f, **kw: m.Unpickler(f, **kw).load()
     m.loads = lambda b, **kw: m.Unpickler(io.BytesIO(b), **kw).load()
-    m.UnpicklingError = pickle.UnpicklingError
     return m
 
 restricted_pickle = _pickle_module()
