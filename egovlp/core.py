@@ -7,99 +7,80 @@ from __future__ import annotations
 import copy, difflib, errno, functools, io, json, logging, math, os, pickle, shutil, sys, tempfile, types
 from dataclasses import dataclass, field, fields, is_dataclass, MISSING
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 class ConfigError(ValueError):
     "A config key or value is wrong; the message names the key, where it came from and what was expected."
 
+def read_config(path) -> dict:
+    "Read a JSON config file (the original EgoVLP format), with a clear error naming the file on bad JSON."
+    if not (path := Path(path)).exists(): raise FileNotFoundError(f"config file not found: {path}")
+    try: return json.loads(path.read_text())
+    except json.JSONDecodeError as e: raise ValueError(f"{path}: invalid JSON at line {e.lineno} column {e.colno}: {e.msg}") from None
+
 # %% auto #0
-__all__ = ['LIST_OR_ONE', 'TASKS', 'LOG_FORMAT', 'restricted_pickle', 'ConfigError', 'read_config', 'cfg_get', 'cfg_set',
-           'apply_overrides', 'Field', 'F', 'setting', 'schema_of', 'Spec', 'VideoSpec', 'LoaderSpec', 'ModelSpec',
-           'LossSpec', 'TrainConfig', 'RunSpec', 'TaskEntry', 'register_task', 'parse_config', 'load_run', 'get_logger',
-           'file_mode', 'io_error', 'atomic_write', 'atomic_save', 'atomic_write_text', 'safe_path', 'PickledStub',
+__all__ = ['TASKS', 'LOG_FORMAT', 'restricted_pickle', 'ConfigError', 'read_config', 'cfg_get', 'cfg_set', 'apply_overrides',
+           'Field', 'F', 'setting', 'schema_of', 'Spec', 'ModelSpec', 'VideoSpec', 'LoaderSpec', 'TrainConfig',
+           'LossSpec', 'RunSpec', 'TaskEntry', 'register_task', 'parse_config', 'load_run', 'get_logger', 'file_mode',
+           'io_error', 'atomic_write', 'atomic_save', 'atomic_write_text', 'safe_path', 'PickledStub',
            'RestrictedUnpickler', 'safe_pickle_load', 'seed_everything', 'cache_dir', 'generate_once',
            'fill_placeholders']
 
-# %% ../nbs/00_core.ipynb #e72e417f
-def read_config(path) -> dict:
-    "Read a JSON config file (the original EgoVLP format), with a clear error naming the file on bad JSON."
-    path = Path(path)
-    if not path.exists(): raise FileNotFoundError(f"config file not found: {path}")
-    try: return json.loads(path.read_text())
-    except json.JSONDecodeError as e:
-        raise ValueError(f"{path}: invalid JSON at line {e.lineno} column {e.colno}: {e.msg}") from None
-
 # %% ../nbs/00_core.ipynb #a8f4ef78
 _MISSING, _ABSENT = object(), object()        # no default given; a key not in the config
-LIST_OR_ONE = ('data_loader',)
-"Sections the original writes as a list or as one object: with one item, `data_loader.0.args` = `data_loader.args`."
 
 def _index(part: str) -> bool: return part.lstrip('-').isdigit()
 
-def _list_error(key, seen, cur, part):
-    where = '.'.join(seen)
-    raise ConfigError(f"{key!r}: {where} is a list of {len(cur)}; name one item, e.g. {f'{where}.0.{part}'!r}")
-
-def _child(cur, part: str, seen: list, key: str):
-    "Item `part` of `cur` (a dict; a list by index) on the way along dotted `key` (`seen`: the parts before), or _MISSING."
-    if isinstance(cur, list):
-        if _index(part): return cur[int(part)] if -len(cur) <= int(part) < len(cur) else _MISSING
-        if seen[-1:] and seen[-1] in LIST_OR_ONE and len(cur) == 1: return _child(cur[0], part, seen + ['0'], key)
-        _list_error(key, seen, cur, part)
-    if isinstance(cur, dict):
-        if part in cur: return cur[part]
-        if part == '0' and seen[-1:] and seen[-1] in LIST_OR_ONE: return cur     # one loader, written without a list
-    return _MISSING
+def _parts(cfg, key: str) -> list:
+    "Dotted `key` split, `data_loader`'s item index added or dropped to fit the config (a list of one, or one object)."
+    parts, dl = key.split('.'), cfg.get('data_loader') if isinstance(cfg, dict) else None
+    if parts[0] == 'data_loader' and len(parts) > 1:
+        if isinstance(dl, list) and not _index(parts[1]):
+            if len(dl) > 1: raise ConfigError(f"{key!r}: data_loader is a list of {len(dl)}; name one item, e.g. "
+                                               f"{'data_loader.0.' + parts[1]!r}")
+            parts.insert(1, '0')
+        elif not isinstance(dl, list) and parts[1] == '0': del parts[1]
+    return parts
 
 def cfg_get(cfg: dict, key: str, default=_MISSING):
-    "A nested value by dotted key (`'data_loader.args.batch_size'`); list items by index (see `LIST_OR_ONE`)."
-    cur, seen = cfg, []
-    for part in key.split('.'):
-        cur = _child(cur, part, seen, key); seen.append(part)
-        if cur is _MISSING:
-            if default is _MISSING: raise KeyError(f"config has no key {key!r} (missing {part!r})")
-            return default
+    "A nested value by dotted key (`'data_loader.args.batch_size'`); list items by index."
+    cur = cfg
+    for part in _parts(cfg, key):
+        if isinstance(cur, dict) and part in cur: cur = cur[part]
+        elif isinstance(cur, list) and _index(part) and -len(cur) <= int(part) < len(cur): cur = cur[int(part)]
+        elif default is _MISSING: raise KeyError(f"config has no key {key!r} (missing {part!r})")
+        else: return default
     return cur
 
-# %% ../nbs/00_core.ipynb #701549f8
 def cfg_set(cfg: dict, key: str, value) -> dict:
-    "Set a nested value by dotted key, creating missing sections (lists: see `LIST_OR_ONE`). Returns `cfg`."
-    *parents, last = key.split('.')
-    cur, seen = cfg, []
-    for part in parents:
-        nxt = _child(cur, part, seen, key)
-        if nxt is _MISSING:
-            if not isinstance(cur, dict): raise ConfigError(f"cannot set {key!r}: {'.'.join(seen)} has no item {part}")
-            nxt = cur[part] = {}
-        if not isinstance(nxt, (dict, list)):
-            raise ConfigError(f"cannot set {key!r}: {'.'.join(seen + [part])} is a {type(nxt).__name__}, not a section")
-        cur = nxt; seen.append(part)
-    if isinstance(cur, list) and not _index(last):
-        if not (seen[-1:] and seen[-1] in LIST_OR_ONE and len(cur) == 1 and isinstance(cur[0], dict)): _list_error(key, seen, cur, last)
-        cur = cur[0]
-    if isinstance(cur, list):
-        if not (_index(last) and -len(cur) <= int(last) < len(cur)):
-            raise ConfigError(f"cannot set {key!r}: {'.'.join(seen)} is a list of {len(cur)}")
-        cur[int(last)] = value
-    else: cur[last] = value
+    "Set a nested value by dotted key, creating missing sections. Returns `cfg`."
+    parts, cur = _parts(cfg, key), cfg
+    for i, part in enumerate(parts):
+        if isinstance(cur, list):
+            if not (_index(part) and -len(cur) <= int(part) < len(cur)):
+                raise ConfigError(f"cannot set {key!r}: {'.'.join(parts[:i])} has no item {part}")
+            part = int(part)
+        elif not isinstance(cur, dict):
+            raise ConfigError(f"cannot set {key!r}: {'.'.join(parts[:i])} is a {type(cur).__name__}, not a section")
+        if i == len(parts) - 1: cur[part] = value
+        else: cur = cur[part] if isinstance(cur, list) else cur.setdefault(part, {})
     return cfg
-
-def _parse_value(s: str):
-    try: return json.loads(s)
-    except json.JSONDecodeError: return s
 
 def apply_overrides(cfg: dict, overrides=()) -> dict:
     "Return a copy of `cfg` with `key=value` overrides applied; values are parsed as JSON when possible."
     cfg = copy.deepcopy(cfg)
     for o in overrides or ():
         if '=' not in o: raise ValueError(f"override {o!r} must look like key.sub=value")
-        k, v = o.split('=', 1)
-        cfg_set(cfg, k.strip(), _parse_value(v.strip()))
+        k, v = (s.strip() for s in o.split('=', 1))
+        try: v = json.loads(v)
+        except json.JSONDecodeError: pass
+        cfg_set(cfg, k, v)
     return cfg
 
 # %% ../nbs/00_core.ipynb #c806c825
-_TYPES = {'int': (int,), 'num': (int, float), 'str': (str,), 'bool': (bool,), 'list': (list, tuple), 'dict': (dict,),
-          'null': (type(None),), 'path': (str, os.PathLike)}
+_TYPES = {'int': ((int,), 'an integer'), 'num': ((int, float), 'a number'), 'str': ((str,), 'a string'),
+          'bool': ((bool,), 'true/false'), 'list': ((list, tuple), 'a list'), 'dict': ((dict,), 'an object'),
+          'null': ((type(None),), 'null'), 'path': ((str, os.PathLike), 'a path')}   # a type's classes and its name in errors
 
 @dataclass(frozen=True)
 class Field:
@@ -110,30 +91,22 @@ class Field:
     gt: float | None = None           # exclusive lower bound (numbers)
     max: float | None = None          # inclusive upper bound (numbers)
     unused: bool = False              # in the original EgoVLP schema, but has no effect here (accepted, logged once)
-    free: bool = False                # a dict whose keys are not checked (e.g. a Hugging Face model config)
     length: int | None = None         # lists: exact length
     item: 'Field | None' = None       # lists: every item
     check: Callable | None = None     # extra check: value -> error message or None
-    doc: str = ''
     default: Any = _MISSING           # a key of a dict-valued setting: filled in when absent
 
     def expected(self) -> str:
-        parts = [' or '.join({'num': 'a number', 'int': 'an integer', 'str': 'a string', 'bool': 'true/false',
-                              'list': 'a list', 'dict': 'an object', 'null': 'null', 'path': 'a path'}[t] for t in self.types)] if self.types else []
-        if self.choices: parts = [f"one of {list(self.choices)}"]
-        if self.gt is not None: parts.append(f"> {self.gt}")
-        if self.min is not None: parts.append(f">= {self.min}")
-        if self.max is not None: parts.append(f"<= {self.max}")
-        if self.length is not None: parts.append(f"of length {self.length}")
+        parts = [f"one of {list(self.choices)}"] if self.choices else [' or '.join(_TYPES[t][1] for t in self.types)] if self.types else []
+        parts += [f"{op} {b}" for op, b in (('>', self.gt), ('>=', self.min), ('<=', self.max), ('of length', self.length)) if b is not None]
         return ' '.join(parts) or 'anything'
 
     def error(self, value) -> str | None:
         "Why `value` is not allowed, or None."
         if self.types:
-            ok = any(isinstance(value, _TYPES[t]) and not (t in ('int', 'num') and isinstance(value, bool)) for t in self.types)
-            if not ok and ('num' in self.types or 'int' in self.types) and isinstance(value, str):
-                return f"expected {self.expected()}, got the string {value!r}"
-            if not ok: return f"expected {self.expected()}, got {value!r} ({type(value).__name__})"
+            ok = any(isinstance(value, _TYPES[t][0]) and not (t in ('int', 'num') and isinstance(value, bool)) for t in self.types)
+            if not ok: return f"expected {self.expected()}, got " + (f"the string {value!r}" if isinstance(value, str) and
+                              {'int', 'num'} & set(self.types) else f"{value!r} ({type(value).__name__})")
         if value is None: return None
         if self.choices is not None and value not in self.choices: return f"expected one of {list(self.choices)}, got {value!r}"
         if isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -142,9 +115,8 @@ class Field:
                (self.max is not None and value > self.max): return f"expected {self.expected()}, got {value!r}"
         if isinstance(value, (list, tuple)):
             if self.length is not None and len(value) != self.length: return f"expected a list of length {self.length}, got {value!r}"
-            if self.item is not None:
-                for v in value:
-                    if (e := self.item.error(v)): return f"item {v!r}: {e}"
+            for v in (value if self.item is not None else ()):
+                if (e := self.item.error(v)): return f"item {v!r}: {e}"
         return self.check(value) if self.check else None
 
 def F(types=(), **kw) -> Field:
@@ -154,15 +126,9 @@ def F(types=(), **kw) -> Field:
 _UNUSED = F(unused=True)
 
 # %% ../nbs/00_core.ipynb #7efe286f
-def _merge(a: dict, b: dict) -> dict:
-    out = dict(a)
-    for k, v in b.items(): out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
-    return out
-
 def _all_paths(schema: dict, prefix: str = ''):
     for k, v in schema.items():
-        p = f'{prefix}{k}'
-        yield p
+        yield (p := f'{prefix}{k}')
         if isinstance(v, dict): yield from _all_paths(v, p + ('.args.' if p == 'data_loader' else '.'))
 
 def _loader_items(dl) -> list:
@@ -172,8 +138,7 @@ def _loader_items(dl) -> list:
 
 class _Check:
     "One pass over a config against `root`: every problem goes to `errors`, the original's no-effect keys to `unused`."
-    def __init__(self, root: dict, loader_schema: Callable | None = None):
-        self.root, self.loader_schema, self.errors, self.unused = root, loader_schema, [], []
+    def __init__(self, root: dict | None = None): self.root, self.errors, self.unused = root or {}, [], []
 
     def suggest(self, key: str, here: dict, path: str) -> str:
         near = difflib.get_close_matches(key, list(here), n=1, cutoff=0.6)
@@ -191,7 +156,7 @@ class _Check:
         for k, v in value.items():
             p = f'{path}.{k}' if path else k
             if k not in schema: self.errors.append(f"unknown key {p!r}{self.suggest(k, schema, path)}")
-            elif p == 'data_loader' and self.loader_schema: self.loaders(v)
+            elif p == 'data_loader': self.loaders(v)           # each loader against its task's keys
             else: self.walk(v, schema[k], p)
 
     def loaders(self, dl):
@@ -199,68 +164,45 @@ class _Check:
             self.errors.append(f"data_loader: expected a list of loaders or one loader, got {dl!r}"); return
         for p, d in _loader_items(dl):
             if not isinstance(d, dict): self.errors.append(f"{p}: expected an object with 'type' and 'args', got {d!r}"); continue
-            for k in d:
-                if k not in ('type', 'args'): self.errors.append(f"unknown key {p + '.' + k!r}{self.suggest(k, {'type': 0, 'args': 0}, p)}")
-            if 'type' in d: self.unused.append(f'{p}.type')    # the original's loader class; one loader class here
-            args = d.get('args', {})
-            a = args if isinstance(args, dict) else {}
-            schema, note = self.loader_schema(a.get('dataset_name'), f'{p}.args', a)
-            n = len(self.errors)
-            self.walk(args, schema, f'{p}.args')
-            if note and len(self.errors) > n: self.errors.append(f"{p}.args: {note}")
+            self.walk(d, {'type': _UNUSED, 'args': _task_schema(d.get('args'), f'{p}.args', self.errors)}, p)   # 'type': one class here
 
 # %% ../nbs/00_core.ipynb #b4b6fb86
-def setting(default=_MISSING, check=None, *, factory=None, key: str | None = None, alias: str | None = None, doc: str = ''):
-    """A spec field, declared once: its `default` (`factory` for a mutable one), its `check` (a `Field`, a nested spec
-    class or a dict schema), its config `key` in the spec's section if not its name (dotted), and an `alias`: another
-    config key that sets the same value (both given and different is an error)."""
-    md = dict(check=check, key=key, alias=alias, doc=doc)
-    if factory is not None: return field(default_factory=factory, metadata=md)
-    return field(metadata=md) if default is _MISSING else field(default=default, metadata=md)
+def setting(default=MISSING, check=None, *, factory=MISSING, key: str | None = None, alias: str | None = None, doc: str = ''):
+    "A spec field: its `default` (`factory`: a mutable one), `check` (`Field`, spec class, dict schema), config `key`, `alias`."
+    return field(default=default, default_factory=factory, metadata=dict(check=check, key=key, alias=alias, doc=doc))
 
 def _key(f) -> str: return f.metadata.get('key') or f.name
 def _is_spec(c) -> bool: return isinstance(c, type) and is_dataclass(c)    # a spec class (a `Field` is a dataclass instance)
 
 def schema_of(spec, open_keys: bool = False) -> dict:
-    """The config schema spec class `spec` declares: {key: `Field` | nested schema}, plus the original's keys it accepts
-    (`original_keys`). `open_keys`: a field without a check accepts anything (a task's args)."""
-    out = {}
+    "{key: `Field` | nested schema} of spec class `spec`, + its `original_keys`; `open_keys`: unchecked fields accept anything."
+    out = copy.deepcopy(getattr(spec, 'original_keys', {}))
     for f in fields(spec):
-        c = f.metadata.get('check') or (F() if open_keys else None)
-        if c is None: continue
-        *path, last = _key(f).split('.')
-        d = out
-        for p in path: d = d.setdefault(p, {})
-        d[last] = schema_of(c) if _is_spec(c) else c
-    return _merge(getattr(spec, 'original_keys', {}), out)
-
-def _fill(value: dict, schema: dict) -> dict:
-    "`value` with the defaults its dict schema declares (`F(..., default=)`) for the keys it lacks."
-    return {**{k: c.default for k, c in schema.items() if isinstance(c, Field) and c.default is not _MISSING}, **value}
+        if (c := f.metadata.get('check') or (F() if open_keys else None)) is not None:
+            cfg_set(out, _key(f), schema_of(c) if _is_spec(c) else c)
+    return out
 
 def _build(spec, section: dict, **given):
     "A `spec` from its (checked) config `section`: the file's values, the declared defaults for the rest; `given` wins."
     kw = dict(given)
     for f in fields(spec):
-        if f.name in kw or not f.init: continue
-        v = cfg_get(section, _key(f), _ABSENT)
-        if v is _ABSENT: continue
+        if f.name in kw or not f.init or (v := cfg_get(section, _key(f), _ABSENT)) is _ABSENT: continue
         c = f.metadata.get('check')
         kw[f.name] = _build(c, v) if _is_spec(c) and isinstance(v, dict) else v
     return spec(**kw)
 
 class Spec:
-    """Base of the typed specs. Construction turns lists into tuples where the default is a tuple, fills a dict
-    setting's declared defaults, and checks every value: a `ConfigError` names the config key."""
+    "Base of the typed specs: construction makes lists tuples (tuple defaults), fills dict defaults, checks every value."
     section = ''          # where the spec sits in the config (for error messages)
     original_keys = {}    # keys of the original EgoVLP config accepted here that have no effect (logged once)
 
     def __post_init__(self):
-        chk = _Check({})
+        chk = _Check()
         for f in fields(self):
             c, v = f.metadata.get('check'), getattr(self, f.name)
             if isinstance(f.default, tuple) and isinstance(v, list): setattr(self, f.name, v := tuple(v))
-            if isinstance(c, dict) and isinstance(v, dict): setattr(self, f.name, v := _fill(v, c))
+            if isinstance(c, dict) and isinstance(v, dict):           # the defaults its dict schema declares
+                setattr(self, f.name, v := {**{k: d.default for k, d in c.items() if getattr(d, 'default', _MISSING) is not _MISSING}, **v})
             name = f.metadata.get('alias') or '.'.join(p for p in (self.section, _key(f)) if p)
             if isinstance(c, (Field, dict)): chk.walk(v, c, name)
             elif _is_spec(c) and not all(isinstance(x, c) for x in (v if isinstance(v, list) else [v])):
@@ -271,7 +213,7 @@ class Spec:
 # %% ../nbs/00_core.ipynb #14a2a630
 _VIDEO_PARAMS = {   # arch.args.video_params: the SpaceTimeTransformer (egovlp.model checks the values it builds with)
     'model': F('str', choices=('SpaceTimeTransformer',)), 'arch_config': F('str'),
-    'num_frames': F('int', min=1, default=4, doc="temporal slots; a loader reads as many frames unless it says"),
+    'num_frames': F('int', min=1, default=4),   # temporal slots; a loader reads as many unless it says
     'pretrained': F('bool'), 'time_init': F('str', choices=('zeros', 'rand')), 'attention_style': F('str'),
     'vit_init': F('str'), 'input_res': F('int', min=1), 'img_size': F('int', min=1), 'patch_size': F('int', min=1),
     'embed_dim': F('int', min=1), 'depth': F('int', min=1), 'num_heads': F('int', min=1), 'mlp_ratio': F('num', gt=0),
@@ -279,22 +221,31 @@ _VIDEO_PARAMS = {   # arch.args.video_params: the SpaceTimeTransformer (egovlp.m
     'residual_dtype': F(('str', 'null')), 'vit_checkpoint': F(('str', 'null')), 'vit_model': F('str'),
     # the fast path's options (03a_fast_attention): validated by the model itself
     'fast_triton': F(('list', 'str', 'null')), 'fast_linear': F('bool'), 'fast_gelu': F('bool'),
-    'time_kernel': F(('dict', 'null'), free=True), 'space_kernel': F(('dict', 'null'), free=True),
-    'gelu_kernel': F(('dict', 'null'), free=True)}
+    'time_kernel': F(('dict', 'null')), 'space_kernel': F(('dict', 'null')), 'gelu_kernel': F(('dict', 'null'))}
 _TEXT_PARAMS = {'model': F('str', default='distilbert-base-uncased'), 'pretrained': F('bool'), 'input': _UNUSED,
-                'config': F(('dict', 'null'), free=True), 'cache_dir': F(('str', 'null'))}
+                'config': F(('dict', 'null')), 'cache_dir': F(('str', 'null'))}
 
-# settings that two specs share (TrainConfig's are aliases of loader 0's and of optimizer.args), declared once
-def _batch_size(**kw): return setting(16, F('int', min=1), doc='clips per process and step', **kw)
-def _num_workers(**kw): return setting(4, F('int', min=0), doc='DataLoader worker processes', **kw)
-def _opt(name, default, check): return setting(default, check, alias=f'optimizer.args.{name}')
+@dataclass
+class ModelSpec(Spec):
+    "The model (`arch`): FrozenInTime's arguments, as the original names them."
+    section = 'arch'
+    type: str = setting('FrozenInTime', F('str', choices=('FrozenInTime',)))
+    video_params: dict = setting(factory=dict, check=_VIDEO_PARAMS, key='args.video_params')
+    text_params: dict = setting(factory=dict, check=_TEXT_PARAMS, key='args.text_params')
+    projection: str = setting('minimal', F('str', choices=('minimal', '')), key='args.projection')
+    projection_dim: int = setting(256, F('int', min=1), key='args.projection_dim')
+    load_checkpoint: str | None = setting(None, F(('str', 'null')), key='args.load_checkpoint', doc="the original's '' = None")
+    load_temporal_fix: str = setting('zeros', F('str', choices=('zeros', 'interp', 'bilinear')), key='args.load_temporal_fix')
 
-def _monitor_error(v):
-    if v in ('off', None): return None
-    p = str(v).split()
-    if len(p) != 2 or p[0] not in ('min', 'max'): return f"expected 'off' or '<max|min> <metric>' (e.g. 'max egomcq_mean'), got {v!r}"
+    def __post_init__(self):
+        if self.load_checkpoint == '': self.load_checkpoint = None
+        super().__post_init__()
+    @property
+    def num_frames(self) -> int: return self.video_params['num_frames']
 
-# %% ../nbs/00_core.ipynb #fcd4a301
+def _batch_size(**kw): return setting(16, F('int', min=1), doc='clips per process and step', **kw)   # and TrainConfig's
+def _num_workers(**kw): return setting(4, F('int', min=0), doc='DataLoader worker processes', **kw)   # and TrainConfig's
+
 @dataclass
 class VideoSpec(Spec):
     "How a loader reads its clips (`data_loader.args.video_params`)."
@@ -318,33 +269,13 @@ class LoaderSpec(Spec):
     video: VideoSpec = setting(factory=VideoSpec, check=VideoSpec, key='video_params')
     args: Any = None
 
-# %% ../nbs/00_core.ipynb #4586fc19
-@dataclass
-class ModelSpec(Spec):
-    "The model (`arch`): FrozenInTime's arguments, as the original names them."
-    section = 'arch'
-    type: str = setting('FrozenInTime', F('str', choices=('FrozenInTime',)))
-    video_params: dict = setting(factory=dict, check=_VIDEO_PARAMS, key='args.video_params')
-    text_params: dict = setting(factory=dict, check=_TEXT_PARAMS, key='args.text_params')
-    projection: str = setting('minimal', F('str', choices=('minimal', '')), key='args.projection')
-    projection_dim: int = setting(256, F('int', min=1), key='args.projection_dim')
-    load_checkpoint: str | None = setting(None, F(('str', 'null')), key='args.load_checkpoint', doc="the original's '' = None")
-    load_temporal_fix: str = setting('zeros', F('str', choices=('zeros', 'interp', 'bilinear')), key='args.load_temporal_fix')
-
-    def __post_init__(self):
-        if self.load_checkpoint == '': self.load_checkpoint = None
-        super().__post_init__()
-    @property
-    def num_frames(self) -> int: return self.video_params['num_frames']
-
-@dataclass
-class LossSpec(Spec):
-    "The loss (`loss`): a class of `egovlp.loss` and its keyword arguments."
-    section = 'loss'
-    type: str = setting('EgoNCE', F('str'))
-    args: dict = setting(factory=dict, check=F('dict', free=True))
-
 # %% ../nbs/00_core.ipynb #85f0bfaf
+def _opt(name, default, check): return setting(default, check, alias=f'optimizer.args.{name}')
+
+def _monitor_error(v):
+    if v not in ('off', None) and (len(p := str(v).split()) != 2 or p[0] not in ('min', 'max')):
+        return f"expected 'off' or '<max|min> <metric>' (e.g. 'max egomcq_mean'), got {v!r}"
+
 @dataclass
 class TrainConfig(Spec):
     "The trainer's settings (`trainer`, + `optimizer.args` and loader 0's batch size and workers as aliases)."
@@ -372,16 +303,14 @@ class TrainConfig(Spec):
     keep_checkpoints: int = setting(2, F('int', min=1))
     eval_every_epochs: int = setting(1, F('int', min=0))
     init_val: bool = setting(False, F('bool'), doc='evaluate before training (eval-only runs: epochs=0, init_val=true)')
-    monitor: str | None = setting(None, F(('str', 'null'), check=_monitor_error),
-                                  doc="'<max|min> <metric>' for model_best.pth; 'off'; None = the task's monitor")
+    monitor: str | None = setting(None, F(('str', 'null'), check=_monitor_error), doc="'<max|min> <metric>'; 'off'; None: the task's")
     log_every: int = setting(10, F('int', min=1))
     tensorboard: bool = setting(True, F('bool'))
     progress: bool = setting(True, F('bool'))
     compile: bool = setting(False, F('bool'), doc="torch.compile the model (accelerate's dynamo backend 'inductor')")
     nonfinite: str = setting('stop', F('str', choices=('stop', 'skip')), doc="a non-finite loss/grad norm: 'stop' or 'skip' the step")
     strict_checkpoint: bool = setting(False, F('bool'), doc='non-finite weights in a loaded checkpoint: error or warning')
-    max_samples_per_epoch: int | None = setting(None, F(('int', 'null'), min=1),
-                                                doc="the original's cap: steps = it // global batch (unless max_steps_per_epoch)")
+    max_samples_per_epoch: int | None = setting(None, F(('int', 'null'), min=1), doc="the original's cap: it // global batch steps")
     eval_batch_size: int | None = setting(None, F(('int', 'null'), min=1), doc='None: batch_size')
     validate: bool = setting(True, F('bool'), doc='false: train without validation data (explicit)')
 
@@ -390,6 +319,13 @@ class TrainConfig(Spec):
         if self.eval_batch_size is None: self.eval_batch_size = self.batch_size
 
 # %% ../nbs/00_core.ipynb #1d9f014e
+@dataclass
+class LossSpec(Spec):
+    "The loss (`loss`): a class of `egovlp.loss` and its keyword arguments."
+    section = 'loss'
+    type: str = setting('EgoNCE', F('str'))
+    args: dict = setting(factory=dict, check=F('dict'))
+
 @dataclass
 class RunSpec(Spec):
     "A run, parsed once from its config: what every module reads instead of the raw dict (`raw` keeps it, for checkpoints)."
@@ -402,7 +338,7 @@ class RunSpec(Spec):
     loaders: list = setting(factory=list, check=LoaderSpec, key='data_loader')
     loss: LossSpec = setting(factory=LossSpec, check=LossSpec)
     trainer: TrainConfig = setting(factory=TrainConfig, check=TrainConfig)
-    mini: dict = setting(factory=dict, check=F('dict', free=True), doc='arguments of the mini-dataset generator')
+    mini: dict = setting(factory=dict, check=F('dict'), doc='arguments of the mini-dataset generator')
     raw: dict = field(default_factory=dict, repr=False)
     source: str = 'code'
 
@@ -415,8 +351,7 @@ class RunSpec(Spec):
     def task_name(self) -> str: return self.loader.dataset_name
 
 # %% ../nbs/00_core.ipynb #ed488f29
-@dataclass(frozen=True)
-class TaskEntry:
+class TaskEntry(NamedTuple):
     "A registered task: `factory(run, tokenizer=None, loss=None) -> Task` and its `args` dataclass (or None)."
     name: str
     factory: Callable
@@ -426,8 +361,7 @@ TASKS: dict = {}
 "dataset_name → `TaskEntry`, filled by `register_task` when a task module is imported."
 
 def register_task(name: str, factory: Callable, args: type | None = None) -> Callable:
-    """Register the task that `data_loader.args.dataset_name == name` selects. `args`: a dataclass of the task's own
-    loader keys, each a `setting(default, F(...))` (a key without a check accepts anything). Returns `factory`."""
+    "Register the task `data_loader.args.dataset_name == name` selects, with the dataclass of its own loader keys. Returns `factory`."
     if not isinstance(name, str) or not name: raise ValueError(f"register_task: name must be a non-empty string, got {name!r}")
     if not callable(factory): raise TypeError(f"register_task({name!r}): factory must be callable, got {factory!r}")
     if args is not None:
@@ -441,85 +375,63 @@ def register_task(name: str, factory: Callable, args: type | None = None) -> Cal
     TASKS[name] = TaskEntry(name, factory, args)
     return factory
 
-# %% ../nbs/00_core.ipynb #34169e79
-_log_core = logging.getLogger('egovlp.config')
-_logged_unused: set = set()
-
-def _log_unused(unused):
-    key = tuple(sorted(unused))
-    if unused and key not in _logged_unused:
-        _logged_unused.add(key)
-        _log_core.info(f"config keys of the original EgoVLP with no effect here (accepted): {', '.join(key)}")
-
-def _problems(source: str, errors: list) -> str:
-    return f"{source}: {len(errors)} problem{'s' if len(errors) > 1 else ''} in the config:\n  " + '\n  '.join(errors)
-
-def _task_schema(name, where: str, args: dict, errors: list | None = None) -> dict:
+def _task_schema(args, where: str, errors: list | None = None) -> dict:
     "The schema of one loader's `args`: the common keys and its task's. An unknown task: its own keys are not judged."
-    common = schema_of(LoaderSpec)
-    entry = TASKS.get(name) if isinstance(name, str) else None
-    if entry is None:
-        if errors is not None and name is None:
-            errors.append(f"{where}.dataset_name: missing (which task?); registered tasks: {sorted(TASKS)}")
-        elif errors is not None and isinstance(name, str):
-            near = difflib.get_close_matches(name, list(TASKS), n=1, cutoff=0.6)
-            errors.append(f"{where}.dataset_name: unknown dataset {name!r}{f'; did you mean {near[0]!r}?' if near else ''} "
-                          f"(registered tasks: {sorted(TASKS)}; the launcher imports the built-in task modules, a new "
-                          f"task calls egovlp.core.register_task)")
-        return {**{k: F() for k in args}, **common}
-    return _merge(common, schema_of(entry.args, open_keys=True)) if entry.args else common
+    args = args if isinstance(args, dict) else {}
+    name = args.get('dataset_name')
+    common, entry = schema_of(LoaderSpec), TASKS.get(name) if isinstance(name, str) else None
+    if entry is not None: return {**common, **schema_of(entry.args, open_keys=True)} if entry.args else common
+    if errors is not None and name is None: errors.append(f"{where}.dataset_name: missing (which task?); registered tasks: {sorted(TASKS)}")
+    elif errors is not None and isinstance(name, str):
+        near = difflib.get_close_matches(name, list(TASKS), n=1, cutoff=0.6)
+        errors.append(f"{where}.dataset_name: unknown dataset {name!r}{f'; did you mean {near[0]!r}?' if near else ''} "
+                      f"(registered tasks: {sorted(TASKS)}; the launcher imports the built-in task modules, a new "
+                      f"task calls egovlp.core.register_task)")
+    return {**{k: F() for k in args}, **common}
 
-def _section_of(cfg: dict, key: str) -> dict: return cfg.get(key) if isinstance(cfg.get(key), dict) else {}
+# %% ../nbs/00_core.ipynb #dafe2eca
+_log_core = logging.getLogger('egovlp.config')
 
-def _aliases(cfg: dict, errors: list) -> dict:
-    "The TrainConfig values that two keys may set: whichever is given; both given and different is an error."
-    tr, out, items = _section_of(cfg, 'trainer'), {}, _loader_items(cfg.get('data_loader'))
+@functools.lru_cache(None)
+def _log_unused(keys: tuple):
+    if keys: _log_core.info(f"config keys of the original EgoVLP with no effect here (accepted): {', '.join(keys)}")
+
+def _train_config(cfg: dict, errors: list) -> TrainConfig | None:
+    "`trainer` + the aliases: whichever key is given; both given and different is an error."
+    tr = dict(t) if isinstance(t := cfg.get('trainer'), dict) else {}
+    items = _loader_items(cfg.get('data_loader'))
+    norm = lambda v: tuple(v) if isinstance(v, list) else v
     for f in fields(TrainConfig):
         if not (alias := f.metadata.get('alias')): continue
         if alias.startswith('data_loader.'): alias = f"{items[0][0] if items else 'data_loader'}.{alias.split('.', 1)[1]}"
-        try: a = cfg_get(cfg, alias, _ABSENT)
-        except ConfigError: a = _ABSENT                    # a section of the wrong type: reported by the walk
-        b = tr.get(f.name, _ABSENT)
-        norm = lambda v: tuple(v) if isinstance(v, list) else v
-        if a is not _ABSENT and b is not _ABSENT and norm(a) != norm(b):
-            errors.append(f"{alias}={a!r} and trainer.{f.name}={b!r} disagree: set {f.name} in one place")
-        elif a is not _ABSENT or b is not _ABSENT: out[f.name] = a if a is not _ABSENT else b
-    return out
-
-def _train_config(cfg: dict, errors: list) -> TrainConfig | None:
-    tr = {**_section_of(cfg, 'trainer'), **_aliases(cfg, errors)}
+        if (a := cfg_get(cfg, alias, _ABSENT)) is _ABSENT: continue
+        if f.name in tr and norm(a) != norm(tr[f.name]):
+            errors.append(f"{alias}={a!r} and trainer.{f.name}={tr[f.name]!r} disagree: set {f.name} in one place")
+        tr[f.name] = a
     if 'max_steps_per_epoch' in tr: tr['max_samples_per_epoch'] = None      # the explicit cap wins
     if 'val_loss' in str(tr.get('monitor') or ''):
         _log_core.info(f"trainer.monitor {tr['monitor']!r} (the original's, never computed): using the task's own monitor")
         tr['monitor'] = None
     return None if errors else _build(TrainConfig, tr)
 
-# %% ../nbs/00_core.ipynb #dafe2eca
 def parse_config(cfg: dict, source: str = 'config') -> RunSpec:
-    """Check an original-format config — every problem listed: unknown keys with the nearest known one (also in another
-    section or among the task's keys), types, ranges, a misspelt dataset name, conflicting aliases — and parse it into
-    a `RunSpec` with every default filled in. Raises `ConfigError` naming `source`."""
+    "Check an original-format config (every problem listed, with did-you-means) and parse it into a `RunSpec`."
     if not isinstance(cfg, dict): raise ConfigError(f"{source}: a config is a JSON object, got {type(cfg).__name__}")
     cfg = copy.deepcopy(cfg)                                 # the specs own their values
-    items = _loader_items(cfg.get('data_loader'))
-    args0 = items[0][1].get('args') if items and isinstance(items[0][1], dict) else None
-    args0 = args0 if isinstance(args0, dict) else {}
-    root = {**schema_of(RunSpec), 'data_loader': _task_schema(args0.get('dataset_name'), '', args0)}
-    chk = _Check(root, lambda name, where, args: (_task_schema(name, where, args, chk.errors), None))
+    root = {**schema_of(RunSpec), 'data_loader': _task_schema(cfg_get(cfg, 'data_loader.0.args', {}), '')}   # for did-you-means
+    chk = _Check(root)
     chk.walk(cfg, root)
     if cfg.get('data_loader', []) == []: chk.errors.append(f"data_loader: missing (which task?); registered tasks: {sorted(TASKS)}")
-    trainer = _train_config(cfg, chk.errors)
-    if chk.errors: raise ConfigError(_problems(source, chk.errors))
-    _log_unused(chk.unused)
-    model, loaders = _build(ModelSpec, _section_of(cfg, 'arch')), []
-    for i, (_, d) in enumerate(items):
+    trainer, e = _train_config(cfg, chk.errors), chk.errors
+    if e: raise ConfigError(f"{source}: {len(e)} problem{'s' if len(e) > 1 else ''} in the config:\n  " + '\n  '.join(e))
+    _log_unused(tuple(sorted(chk.unused)))
+    model, loaders = _build(ModelSpec, cfg.get('arch', {})), []
+    for i, (_, d) in enumerate(_loader_items(cfg['data_loader'])):
         a = {**d.get('args', {}), **(dict(batch_size=trainer.batch_size, num_workers=trainer.num_workers) if i == 0 else {})}
-        task_args = TASKS[a['dataset_name']].args
-        spec = _build(LoaderSpec, a, args=_build(task_args, a) if task_args else None)
+        spec = _build(LoaderSpec, a, args=_build(t, a) if (t := TASKS[a['dataset_name']].args) else None)
         if spec.video.num_frames is None: spec.video.num_frames = model.num_frames     # the one rule
         loaders.append(spec)
-    raw = copy.deepcopy(cfg)
-    trainer._original = raw                                  # stored in every checkpoint (legacy attribute, stage 2)
+    trainer._original = raw = copy.deepcopy(cfg)             # stored in every checkpoint (legacy attribute, stage 2)
     return _build(RunSpec, cfg, model=model, loaders=loaders, trainer=trainer, raw=raw, source=source)
 
 def load_run(path, overrides=()) -> RunSpec:
@@ -532,18 +444,15 @@ LOG_FORMAT = "%(asctime)s - %(name)s - %(levelname)s - %(message)s"
 
 def get_logger(name: str = 'egovlp', log_file=None, level=logging.INFO, main_process: bool = True) -> logging.Logger:
     "A logger under `egovlp` writing to the console (main process only) and optionally to `log_file`."
-    log = logging.getLogger(name if name.startswith('egovlp') else f'egovlp.{name}')
     root = logging.getLogger('egovlp')
     root.setLevel(level if main_process else logging.WARNING)
     if not any(getattr(h, '_egovlp_console', False) for h in root.handlers):
         h = logging.StreamHandler(sys.stderr); h.setFormatter(logging.Formatter(LOG_FORMAT)); h._egovlp_console = True
         root.addHandler(h)
-    if log_file is not None:
-        log_file = str(log_file)
-        if not any(getattr(h, 'baseFilename', None) == os.path.abspath(log_file) for h in root.handlers):
-            Path(log_file).parent.mkdir(parents=True, exist_ok=True)
-            fh = logging.FileHandler(log_file); fh.setFormatter(logging.Formatter(LOG_FORMAT)); root.addHandler(fh)
-    return log
+    if log_file is not None and not any(getattr(h, 'baseFilename', None) == os.path.abspath(log_file) for h in root.handlers):
+        Path(log_file).parent.mkdir(parents=True, exist_ok=True)
+        fh = logging.FileHandler(log_file); fh.setFormatter(logging.Formatter(LOG_FORMAT)); root.addHandler(fh)
+    return logging.getLogger(name if name.startswith('egovlp') else f'egovlp.{name}')
 
 # %% ../nbs/00_core.ipynb #a2ff73f4
 def file_mode() -> int:
@@ -553,11 +462,9 @@ def file_mode() -> int:
 
 def _os_error_in(e: BaseException):
     "The OSError that caused `e` (torch.save reports a failed write as 'unexpected pos ...' with the OSError as context)."
-    seen = set()
-    while e is not None and id(e) not in seen:
-        if isinstance(e, OSError): return e
-        seen.add(id(e)); e = e.__cause__ or e.__context__
-    return None
+    for _ in range(100):                         # (a chain may loop)
+        if e is None or isinstance(e, OSError): return e
+        e = e.__cause__ or e.__context__
 
 def _free_bytes(path) -> int | None:
     "Free bytes for us on the filesystem of `path` (or of its nearest existing parent); None if unknown."
@@ -566,32 +473,23 @@ def _free_bytes(path) -> int | None:
     try: return shutil.disk_usage(p).free
     except OSError: return None
 
-def io_error(path, e: BaseException, doing: str = 'writing') -> OSError:
-    """An OSError naming `path` with the OS's reason: the errno behind `e` as `ENOSPC: no space left on device`; when
-    the OS gave none, ENOSPC if the disk is (nearly) full now — call it before removing the partial output."""
-    os_e = _os_error_in(e)
-    code = os_e.errno if os_e is not None and isinstance(os_e.errno, int) else None
-    free = _free_bytes(Path(path).parent if doing == 'writing' else path) if code is None else None
+def io_error(path, e: BaseException) -> OSError:
+    "An OSError naming `path` and the errno behind `e` (none: ENOSPC if the disk is full now, so call it before cleaning up)."
+    code = c if isinstance(c := getattr(_os_error_in(e), 'errno', None), int) else None
+    free = _free_bytes(Path(path).parent) if code is None else None
     if code is None and free is not None and free < 1 << 20: code = errno.ENOSPC
     if code is None:      # (a plain OSError(msg) with a filename would print as '[Errno None] None: <path>', the message lost)
         room = f"; {free / 2**20:.0f} MiB free there" if free is not None else ''
-        return OSError(None, f"{doing} failed and the OS gave no reason ({type(e).__name__}: {e}{room})", str(path))
+        return OSError(None, f"writing failed and the OS gave no reason ({type(e).__name__}: {e}{room})", str(path))
     s = os.strerror(code)
     why = f"{errno.errorcode.get(code, code)}: {s[:1].lower() + s[1:]}"
     if code == errno.ENOSPC: why += ' (the disk is full: free space and rerun; nothing was replaced)'
-    return OSError(code, f"{doing} failed: {why}", str(path))
+    return OSError(code, f"writing failed: {why}", str(path))
 
 def _open_for_write(path): return open(path, 'wb')    # one place the fault tests can make a write fail
 
-def _io_failure(path, e: BaseException) -> OSError | None:
-    "The OSError to raise for a failed write of `path`, or None to re-raise `e` as it is."
-    if not isinstance(e, Exception) or (_os_error_in(e) is None and not (isinstance(e, RuntimeError) and 'pos' in str(e))): return None
-    if isinstance(e, OSError) and isinstance(e.errno, int) and str(path) in str(e): return None   # already says it all
-    return io_error(path, e)
-
 def atomic_write(path, write_fn: Callable[[str], Any]):
-    """Call `write_fn(tmp_path)` then atomically move `tmp_path` to `path` with mode `file_mode()`. The temp file is
-    removed on failure; an I/O failure is raised as an OSError naming `path` and the OS's reason (ENOSPC, ...)."""
+    "`write_fn(tmp)`, then `tmp` moved to `path` (mode `file_mode()`); on failure `tmp` is removed, an I/O failure named."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f'.{path.name}.', suffix='.tmp', dir=path.parent)
     os.close(fd)
@@ -600,7 +498,9 @@ def atomic_write(path, write_fn: Callable[[str], Any]):
         os.chmod(tmp, file_mode())                 # mkstemp makes 0600; checkpoints get the same mode as every other file
         os.replace(tmp, path)
     except BaseException as e:
-        err = _io_failure(path, e)                 # measured while the partial file still fills the disk
+        io = isinstance(e, Exception) and (_os_error_in(e) is not None or isinstance(e, RuntimeError) and 'pos' in str(e))
+        said = isinstance(e, OSError) and isinstance(e.errno, int) and str(path) in str(e)      # already says it all
+        err = io_error(path, e) if io and not said else None   # measured while the partial file still fills the disk
         if os.path.exists(tmp): os.remove(tmp)
         if err is not None: raise err from e
         raise
@@ -623,8 +523,7 @@ def atomic_write_text(text: str, path):
 
 # %% ../nbs/00_core.ipynb #72ea0bc1
 def safe_path(root, *parts, what: str = 'id') -> Path:
-    """`root / parts`, refusing what leads outside `root` (an absolute part, a `..` that climbs out; checked on the
-    normalised path, links inside root are followed); the ValueError names `what`, the value and the root."""
+    "`root / parts`, refusing an absolute part or a `..` that climbs out (a ValueError naming `what`, the value, the root)."
     strs = [str(p) if isinstance(p, int) else os.fspath(p) for p in parts]
     value = '/'.join(strs)
     rel = os.path.normpath(os.path.join(*strs)) if strs else '.'
@@ -635,7 +534,7 @@ def safe_path(root, *parts, what: str = 'id') -> Path:
 
 # %% ../nbs/00_core.ipynb #ce4172bf
 _ORIGINAL_REPO_MODULES = ('parse_config', 'logger', 'utils', 'model', 'data_loader', 'trainer', 'base')
-_SAFE_GLOBALS = {
+_SAFE_GLOBALS = {   # the harmless globals plain data needs, allowed by identity (numpy 1's `numpy.core` path to one too)
     'builtins': ('set', 'frozenset', 'slice', 'range', 'complex', 'bytearray', 'bytes', 'list', 'dict', 'tuple', 'int',
                  'float', 'str', 'bool', 'object'),
     'collections': ('OrderedDict', 'defaultdict', 'Counter', 'deque'), 'copyreg': ('_reconstructor',), '_codecs': ('encode',),
@@ -645,8 +544,6 @@ _SAFE_GLOBALS = {
     'pandas': ('DataFrame', 'Series', 'Index', 'RangeIndex', 'StringDtype'), 'pandas.arrays': ('StringArray',),
     'pandas.core.indexes.base': ('_new_Index',), 'pandas.core.internals.managers': ('BlockManager', 'SingleBlockManager'),
     'pandas._libs.internals': ('_unpickle_block',), 'pandas._libs.arrays': ('__pyx_unpickle_NDArrayBacked',)}
-"""The harmless globals plain data needs, allowed by identity: another path to the same object (numpy 1's `numpy.core`,
-pandas' inner modules) is fine; nothing else of these packages is (`builtins.eval`, `numpy.load`, ...)."""
 _SAFE_PACKAGES = {m.split('.')[0] for m in _SAFE_GLOBALS}
 _PY2_MODULES = {'__builtin__': 'builtins', 'copy_reg': 'copyreg'}
 
@@ -664,19 +561,11 @@ def _allowed_objects(package: str) -> tuple:
         out += [getattr(m, n) for n in names if hasattr(m, n)]
     return tuple(out)
 
-@functools.lru_cache(None)
-def _torch_allowed_globals():
-    try:
-        from torch._weights_only_unpickler import _get_allowed_globals
-        return _get_allowed_globals()
-    except Exception: return {}
-
 class PickledStub:
     "Inert stand-in for a class of the original EgoVLP repo found in a checkpoint (e.g. parse_config.ConfigParser)."
     _original = '?'
     def __new__(cls, *args, **kwargs):
         obj = object.__new__(cls); obj.__dict__['_args'] = args; return obj
-    def __init__(self, *args, **kwargs): pass
     def __setstate__(self, state): self.__dict__['_state'] = state
     def __setitem__(self, k, v): self.__dict__.setdefault('_items', {})[k] = v
     def append(self, v): self.__dict__.setdefault('_list', []).append(v)
@@ -685,17 +574,15 @@ class PickledStub:
 
 # %% ../nbs/00_core.ipynb #34dac26e
 class RestrictedUnpickler(pickle.Unpickler):
-    """Unpickles plain data without running code: containers, numbers, strings, paths, numpy arrays, pandas frames,
-    tensors (torch's weights-only allow-list). With `stubs`, a class of the original EgoVLP repo (the pickled
-    `parse_config.ConfigParser` of a released checkpoint) becomes an inert `PickledStub`. Anything else is refused."""
+    "Unpickles plain data (and tensors) only; with `stubs`, a class of the original EgoVLP repo becomes an inert `PickledStub`."
     what, stubs, extra = 'checkpoint', True, frozenset()   # set by `_pickle_module`
     _stubs = {}
 
     def find_class(self, module, name):
         package, qual = _PY2_MODULES.get(module, module).split('.')[0], f'{module}.{name}'
         if package == 'torch':
-            allowed = _torch_allowed_globals()
-            if qual in allowed: return allowed[qual]
+            from torch._weights_only_unpickler import _get_allowed_globals     # torch's weights-only allow-list
+            if qual in (allowed := _get_allowed_globals()): return allowed[qual]
             if name.endswith('Storage') or name in ('_rebuild_tensor_v2', '_rebuild_parameter', '_rebuild_from_type_v2'):
                 return super().find_class(module, name)
         elif self.stubs and package in _ORIGINAL_REPO_MODULES:
@@ -717,16 +604,13 @@ def _pickle_module(what: str = 'checkpoint', stubs: bool = True, extra=()) -> ty
     m.Unpickler = type('Unpickler', (RestrictedUnpickler,), dict(what=what, stubs=stubs, extra=frozenset(extra)))
     m.load = lambda f, **kw: m.Unpickler(f, **kw).load()
     m.loads = lambda b, **kw: m.Unpickler(io.BytesIO(b), **kw).load()
-    m.UnpicklingError = pickle.UnpicklingError
     return m
 
 restricted_pickle = _pickle_module()
 "For released checkpoints: `torch.load(path, pickle_module=restricted_pickle, weights_only=False)` (original-repo classes → stubs)."
 
 def safe_pickle_load(path, what: str = 'pickle', allowed=()):
-    """Load a `.pkl` the project reads — an EPIC relevancy matrix, accelerate's `custom_checkpoint_*.pkl` (a torch zip) —
-    with the restricted unpickler, no stubs: plain data only. `allowed`: extra 'module.name' globals for this load.
-    A refused global is an `UnpicklingError` naming the file and the global, raised before anything runs."""
+    "Load a `.pkl` (a pickle or a torch zip) with the restricted unpickler, no stubs; `allowed`: extra 'module.name' globals."
     path = Path(path)
     if not path.is_file(): raise FileNotFoundError(f"{what} {path} does not exist")
     mod = _pickle_module(what, stubs=False, extra=allowed)
@@ -739,7 +623,7 @@ def safe_pickle_load(path, what: str = 'pickle', allowed=()):
         refused = str(e).startswith(what)
         raise pickle.UnpicklingError(f"{path}: {e}" if refused else f"{path}: {what} unreadable (truncated or not a pickle: {e})") from e
 
-# %% ../nbs/00_core.ipynb #dff46784
+# %% ../nbs/00_core.ipynb #688e7397
 def seed_everything(seed: int, device_specific: bool = False):
     "Seed python, numpy and torch (all devices) through accelerate."
     from accelerate.utils import set_seed
@@ -747,23 +631,17 @@ def seed_everything(seed: int, device_specific: bool = False):
 
 def cache_dir(*parts) -> Path:
     "The egovlp cache directory (`$EGOVLP_CACHE` or `~/.cache/egovlp`), joined with `parts`."
-    base = Path(os.environ.get('EGOVLP_CACHE', Path.home()/'.cache'/'egovlp'))
-    return base.joinpath(*parts)
+    return Path(os.environ.get('EGOVLP_CACHE', Path.home()/'.cache'/'egovlp')).joinpath(*parts)
 
-# %% ../nbs/00_core.ipynb #688e7397
 def generate_once(what: str, name: str, version: int, seed, params: dict, defaults: dict, generate: Callable[[Path], Any],
                   root=None) -> Path:
-    """Write the generated dataset `what` once and return its root. `generate(tmp)` writes it into a temporary folder;
-    the marker `.complete` holds `{version, seed, **params}`. `root=None`: the cache, `cache_dir(f'{name}_v{version}_seed{seed}')`
-    plus a hash of the spec when `params` are not `defaults` (both normalised by the caller), or when that folder holds
-    the defaults of another version of the generator (so an upgrade never meets stale data, nor an error)."""
+    "Dataset `what` written once by `generate(tmp)` into `root` (None: the cache; + a spec hash unless defaults), marked complete."
     import hashlib, time, uuid
     spec = json.dumps(dict(version=version, seed=seed, **params), sort_keys=True)
     if root is None:
         cname, tag = f'{name}_v{version}_seed{seed}', '_' + hashlib.sha1(spec.encode()).hexdigest()[:8]
         root = cache_dir(cname if params == defaults else cname + tag)
-        m = root/'.complete'
-        if m.exists() and m.read_text() != spec: root = cache_dir(cname + tag)   # the defaults of another egovlp version
+        if (root/'.complete').exists() and (root/'.complete').read_text() != spec: root = cache_dir(cname + tag)   # older defaults
     root = Path(root); marker = root/'.complete'
     def done():
         if marker.read_text() != spec:
@@ -773,11 +651,10 @@ def generate_once(what: str, name: str, version: int, seed, params: dict, defaul
     if root.exists() and any(root.iterdir()):
         raise FileExistsError(f"{root} exists, is not empty and has no {marker.name} marker: not a (complete) {what}; "
                               f"remove it or pick another root")
-    root.parent.mkdir(parents=True, exist_ok=True)
     tmp = root.parent/f'.{root.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}'
     t0 = time.time()
     try:
-        tmp.mkdir()
+        tmp.mkdir(parents=True)
         generate(tmp)
         (tmp/'.complete').write_text(spec)
         try: os.rename(tmp, root)
@@ -790,16 +667,13 @@ def generate_once(what: str, name: str, version: int, seed, params: dict, defaul
     return root
 
 def fill_placeholders(cfg, makers: dict):
-    """`cfg` with every placeholder of `makers` (e.g. `'{mini_epic}'`) replaced, in any string, by `str(makers[key]())`;
-    a maker runs once, and only if its placeholder occurs."""
-    made = {}
+    "`cfg` with each placeholder `key` of `makers` in its strings replaced by `str(makers[key]())`, made once, only if used."
+    made = {key: functools.cache(make) for key, make in makers.items()}
     def sub(x):
         if isinstance(x, dict): return {k: sub(v) for k, v in x.items()}
         if isinstance(x, list): return [sub(v) for v in x]
         if isinstance(x, str):
-            for key, make in makers.items():
-                if key in x:
-                    if key not in made: made[key] = str(make())
-                    x = x.replace(key, made[key])
+            for key, make in made.items():
+                if key in x: x = x.replace(key, str(make()))
         return x
     return sub(cfg)

@@ -135,17 +135,13 @@ def class_embeddings(model, tokenizer, class_names: Sequence[str], templates: Se
 
 # %% ../nbs/05a_text_video.ipynb #5a4df82a
 class TextVideoCollate:
-    "Picklable collate: stack tensors, optionally append scene-aware negatives, tokenize `text` keys."
-    def __init__(self, tokenizer=None, negatives: bool = False, text_keys=('text',), max_length: int | None = None):
-        self.tokenizer, self.negatives, self.text_keys, self.max_length = tokenizer, negatives, text_keys, max_length
+    "Picklable collate: stack tensors, optionally append scene-aware negatives, tokenize the `text` strings."
+    def __init__(self, tokenizer=None, negatives: bool = False): self.tokenizer, self.negatives = tokenizer, negatives
     def __call__(self, items):
         batch = default_collate(items)
         if self.negatives and 'video_neg' in batch: batch = concat_negatives(batch)
-        if self.tokenizer is not None:
-            for k in self.text_keys:
-                if k in batch and isinstance(batch[k], (list, tuple)):
-                    batch[k] = dict(self.tokenizer(list(batch[k]), padding=True, truncation=True,
-                                                   max_length=self.max_length, return_tensors='pt'))
+        if self.tokenizer is not None and isinstance(batch.get('text'), (list, tuple)):
+            batch['text'] = dict(self.tokenizer(list(batch['text']), padding=True, truncation=True, return_tensors='pt'))
         return batch
 
 # %% ../nbs/05a_text_video.ipynb #b8436c47
