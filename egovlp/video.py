@@ -111,7 +111,6 @@ def set_pyav_cache(size:int=1):
     if cache is not None and getattr(_pyav_local, 'pid', None) == os.getpid():
         while len(cache) > size: cache.popitem(last=False)[1].close()
 
-# %% ../nbs/01_video.ipynb #468f3b60
 @contextlib.contextmanager
 def _pyav_container(path):
     "An open PyAV container for `path`: from this thread's cache if the file (path, mtime, size, inode) is unchanged."
@@ -518,7 +517,6 @@ def _name_regex(file_t:str, fields:dict):
         elif name is not None: out.append(re.escape(format(fields[name], spec)))
     return re.compile(''.join(out))
 
-# %% ../nbs/01_video.ipynb #71642b85
 class FrameFolder:
     """JPEG frame folders → uint8 (T, H, W, 3). `template` (or a list of them, tried in order): a path relative to
     `root` made from keyword fields and the frame number `n`, e.g. `'{video_id}/frame_{n:010d}.jpg'`.
