@@ -21,7 +21,8 @@ import argparse, gc, os, resource, time, sys
 import torch
 from torch.utils.data import DataLoader
 from egovlp.core import cache_dir
-from egovlp.preprocess import (synth_chunks, RandomClipDataset, read_frames_cv2_seek, DEFAULT_KEYINT, DEFAULT_TUNE)
+from egovlp.preprocess import DEFAULT_KEYINT, DEFAULT_TUNE
+from synth_clips import synth_chunks, RandomClipDataset, read_frames_cv2_seek
 
 def _cpu_s():
     "CPU seconds used so far by this process and its waited-for children (finished DataLoader workers)."

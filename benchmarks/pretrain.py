@@ -3,7 +3,7 @@
 
 What it does
 1. Writes `--videos` chunk files `<root>/videos/<uid>/0.mp4` of `--chunk-sec` seconds of moving textured content at
-   342x256 (Ego4D after our preprocessing; `egovlp.preprocess.synth_chunks`, a different scene per video), H.264 as
+   342x256 (Ego4D after our preprocessing; `benchmarks/synth_clips.py`, a different scene per video), H.264 as
    our preprocessing writes it (keyframe interval and x264 tune: its defaults, or `--keyint` / `--tune`), in
    parallel over the CPU cores, and an `egoclip.csv` of `--clips` random ~1-s clips over them (real format).
 2. Runs `egovlp.trainer.Trainer` with the EgoClip task (EgoNCE) exactly as `scripts/pretrain.py` would, with `--workers`
@@ -26,7 +26,7 @@ import numpy as np
 
 def _write_one(args):
     out_dir, seed, chunk_sec, keyint, tune, base_dir, base_sec = args
-    from egovlp.preprocess import synth_chunks
+    from synth_clips import synth_chunks
     return synth_chunks(out_dir, 1, chunk_sec, keyint, tune=tune, seed=seed, base_dir=base_dir, base_sec=base_sec)[0]
 
 def make_data(root, videos, chunk_sec, keyint, tune, clips, mcq, scenes=None, base_sec=30, seed=0, workers=None):

@@ -4,7 +4,7 @@
 
 # %% ../nbs/01_video.ipynb #c70170f3
 from __future__ import annotations
-import contextlib, importlib.util, logging, math, os, random, threading
+import contextlib, functools, importlib.util, logging, math, os, random, threading
 from collections import Counter, OrderedDict
 from fractions import Fraction
 from pathlib import Path
@@ -16,6 +16,7 @@ import torch
 import torchvision.transforms.v2.functional as TF
 from torchvision.transforms import InterpolationMode
 from fastcore.basics import patch
+from .core import safe_path
 
 # %% auto #0
 __all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'BACKENDS', 'PYAV_RESEEK_GAP', 'LOAD_STATS', 'JPEG_DECODERS', 'sample_videos',
@@ -64,8 +65,8 @@ def set_pyav_threads(n:int=1):
     if not isinstance(n, int) or n < 0: raise ValueError(f"set_pyav_threads: expected an int >= 0, got {n!r}")
     _PYAV_THREADS = n
 
-def _check_backend(name):
-    if name not in BACKENDS: raise ValueError(f"unknown video backend {name!r}; expected one of {BACKENDS}")
+def _check_backend(name, what='video backend'):
+    if name not in BACKENDS: raise ValueError(f"unknown {what} {name!r}; expected one of {BACKENDS}")
     return name
 
 def set_default_backend(name:str|None):
@@ -75,45 +76,27 @@ def set_default_backend(name:str|None):
 
 def get_default_backend() -> str:
     "The backend used when `backend=None`: set_default_backend > $EGOVLP_VIDEO_BACKEND > built-in default."
-    if _DEFAULT_BACKEND is not None: return _DEFAULT_BACKEND
     env = os.environ.get('EGOVLP_VIDEO_BACKEND')
-    if env:
-        if env not in BACKENDS: raise ValueError(f"$EGOVLP_VIDEO_BACKEND={env!r}; expected one of {BACKENDS}")
-        return env
-    return _BUILTIN_DEFAULT
-
-def _decord():
-    try: import decord
-    except ImportError as e: raise ImportError("the 'decord' video backend needs `pip install decord==0.6.0`; or use backend='pyav'") from e
-    return decord
+    return _DEFAULT_BACKEND or (_check_backend(env, '$EGOVLP_VIDEO_BACKEND') if env else _BUILTIN_DEFAULT)
 
 # %% ../nbs/01_video.ipynb #8fd1ee84
-_DECORD_CACHE_SIZE = 0
-_decord_cache: OrderedDict = OrderedDict()
-_decord_lock = threading.Lock()
+def _decord_open(pid, path, mtime_ns, size):
+    "A decord reader of `path`; the other arguments are the cache key (a forked worker or a rewritten file opens anew)."
+    try: import decord
+    except ImportError as e: raise ImportError("the 'decord' video backend needs `pip install decord==0.6.0`; or use backend='pyav'") from e
+    return decord.VideoReader(path, ctx=decord.cpu(0), num_threads=1)
+
+_decord_cached = _decord_open   # set_decord_cache(n) wraps it in an LRU cache of n readers
 
 def set_decord_cache(size:int=0):
     "Keep the `size` most recently used decord readers open per process (0 = off, the default)."
-    global _DECORD_CACHE_SIZE
+    global _decord_cached
     if not isinstance(size, int) or size < 0: raise ValueError(f"set_decord_cache: expected an int >= 0, got {size!r}")
-    _DECORD_CACHE_SIZE = size
-    with _decord_lock:
-        while len(_decord_cache) > size: _decord_cache.popitem(last=False)
+    _decord_cached = functools.lru_cache(size)(_decord_open) if size else _decord_open
 
 def _decord_reader(path):
-    decord = _decord()
-    if _DECORD_CACHE_SIZE == 0: return decord.VideoReader(str(path), ctx=decord.cpu(0), num_threads=1)
     st = os.stat(path)
-    key = (os.getpid(), str(path), st.st_mtime_ns, st.st_size)
-    with _decord_lock:
-        if key in _decord_cache:
-            _decord_cache.move_to_end(key)
-            return _decord_cache[key]
-    vr = decord.VideoReader(str(path), ctx=decord.cpu(0), num_threads=1)
-    with _decord_lock:
-        _decord_cache[key] = vr
-        while len(_decord_cache) > _DECORD_CACHE_SIZE: _decord_cache.popitem(last=False)
-    return vr
+    return _decord_cached(os.getpid(), str(path), st.st_mtime_ns, st.st_size)
 
 _PYAV_CACHE_SIZE = 1
 _pyav_local = threading.local()
@@ -128,7 +111,6 @@ def set_pyav_cache(size:int=1):
     if cache is not None and getattr(_pyav_local, 'pid', None) == os.getpid():
         while len(cache) > size: cache.popitem(last=False)[1].close()
 
-# %% ../nbs/01_video.ipynb #468f3b60
 @contextlib.contextmanager
 def _pyav_container(path):
     "An open PyAV container for `path`: from this thread's cache if the file (path, mtime, size, inode) is unchanged."
@@ -153,10 +135,6 @@ def _pyav_container(path):
             while len(cache) > _PYAV_CACHE_SIZE: cache.popitem(last=False)[1].close()
         else: c.close()
 
-def _to_numpy(b):
-    "decord returns its own NDArray, or a torch tensor if someone called decord.bridge.set_bridge('torch')."
-    return b.numpy() if isinstance(b, torch.Tensor) else b.asnumpy()
-
 # %% ../nbs/01_video.ipynb #22a359ea
 class VideoInfo(NamedTuple):
     fps: float
@@ -170,11 +148,6 @@ def _open_stream(c, path):
     fps = s.average_rate or s.guessed_rate or s.base_rate
     if not fps: raise VideoReadError(path, None, 'the video stream has no frame rate', 'corrupt')
     return s, Fraction(fps)
-
-def _pyav_num_frames(c, s):
-    "Frame count from the header (mp4); containers without one (mkv, ts) are counted by demuxing (no decoding)."
-    if s.frames: return s.frames
-    return sum(1 for p in c.demux(s) if p.size)
 
 def _read_errors():
     errs = (av.FFmpegError, OSError, RuntimeError)
@@ -193,7 +166,8 @@ def video_info(path, backend:str|None=None) -> VideoInfo:
             return VideoInfo(float(vr.get_avg_fps()), len(vr), int(w), int(h))
         with _pyav_container(path) as c:
             s, fps = _open_stream(c, path)
-            return VideoInfo(float(fps), _pyav_num_frames(c, s), s.codec_context.width, s.codec_context.height)
+            n = s.frames or sum(1 for p in c.demux(s) if p.size)   # no count in the header (mkv, ts): demux, no decoding
+            return VideoInfo(float(fps), n, s.codec_context.width, s.codec_context.height)
     except VideoReadError: raise
     except _read_errors() as e: raise VideoReadError(path, None, f'{type(e).__name__}: {e}', 'corrupt') from e
 
@@ -274,7 +248,8 @@ def _read_decord(path, idx):
     n = len(vr)
     if max(idx) >= n: raise VideoReadError(path, idx, f'frame index {max(idx)} >= num_frames {n}', 'index')
     want = sorted(set(idx))
-    batch = _to_numpy(vr.get_batch(want))
+    b = vr.get_batch(want)   # decord's NDArray, or a torch tensor after decord.bridge.set_bridge('torch')
+    batch = b.numpy() if isinstance(b, torch.Tensor) else b.asnumpy()
     pos = {i: k for k, i in enumerate(want)}
     return batch[[pos[i] for i in idx]]
 
@@ -339,17 +314,11 @@ def time_to_frame(t_sec:float, fps:float) -> int:
     return math.floor(float(t_sec) * float(fps) + 1e-6)
 
 # %% ../nbs/01_video.ipynb #5596e3e3
-def _randint(rng, a, b):
-    "Uniform integer in [a, b] (inclusive)."
-    if rng is None: return random.randint(a, b)
-    if isinstance(rng, random.Random): return rng.randint(a, b)
-    if isinstance(rng, np.random.Generator): return int(rng.integers(a, b + 1))
-    raise TypeError(f"rng must be None, random.Random or numpy.random.Generator, got {type(rng).__name__}")
-
-def _uniform(rng, a, b):
-    if rng is None: return random.uniform(a, b)
-    if isinstance(rng, random.Random): return rng.uniform(a, b)
-    if isinstance(rng, np.random.Generator): return float(rng.uniform(a, b))
+def _draw(rng, a, b, integer:bool=False):
+    "Uniform in [a, b]: an int (both ends included) if `integer`, else a float; `rng` None means the `random` module."
+    r = random if rng is None else rng
+    if r is random or isinstance(r, random.Random): return r.randint(a, b) if integer else r.uniform(a, b)
+    if isinstance(r, np.random.Generator): return int(r.integers(a, b + 1)) if integer else float(r.uniform(a, b))
     raise TypeError(f"rng must be None, random.Random or numpy.random.Generator, got {type(rng).__name__}")
 
 def sample_frame_indices(num_frames:int, start_f:int, end_f:int, mode:str='rand', rng=None) -> list[int]:
@@ -363,7 +332,7 @@ def sample_frame_indices(num_frames:int, start_f:int, end_f:int, mode:str='rand'
     out = []
     for a, b in zip(edges[:-1], edges[1:]):
         b = max(a, b - 1)                      # segment [a, b]; an empty one collapses to its left edge
-        i = (a + b) // 2 if mode == 'uniform' else _randint(rng, a, b)
+        i = (a + b) // 2 if mode == 'uniform' else _draw(rng, a, b, integer=True)
         out.append(min(i, end_f - 1))
     return out
 
@@ -385,10 +354,10 @@ def random_resized_crop_params(H:int, W:int, scale=(0.5, 1.0), ratio=(3/4, 4/3),
     "torchvision's RandomResizedCrop box (top, left, h, w), drawn from `rng`."
     area, logr = H * W, (math.log(ratio[0]), math.log(ratio[1]))
     for _ in range(10):
-        target = area * _uniform(rng, *scale)
-        ar = math.exp(_uniform(rng, *logr))
+        target = area * _draw(rng, *scale)
+        ar = math.exp(_draw(rng, *logr))
         w, h = int(round(math.sqrt(target * ar))), int(round(math.sqrt(target / ar)))
-        if 0 < w <= W and 0 < h <= H: return _randint(rng, 0, H - h), _randint(rng, 0, W - w), h, w
+        if 0 < w <= W and 0 < h <= H: return _draw(rng, 0, H - h, True), _draw(rng, 0, W - w, True), h, w
     r = W / H   # fallback (as torchvision): the largest central box with the ratio clamped to `ratio`
     if r < min(ratio): w, h = W, int(round(W / min(ratio)))
     elif r > max(ratio): h, w = H, int(round(H * max(ratio)))
@@ -414,24 +383,20 @@ def hflip(x) -> torch.Tensor:
 
 def random_hflip(x, p:float=0.5, rng=None) -> torch.Tensor:
     "hflip with probability p (one decision for the whole tensor)."
-    return hflip(x) if _uniform(rng, 0, 1) < p else x
+    return hflip(x) if _draw(rng, 0, 1) < p else x
 
-_CHANNEL_STATS = {}
-
-def _channel_stats(mean, std, dtype, device):
+@functools.lru_cache(None)
+def _channel_stats(mean:tuple, std:tuple, dtype, device):
     "mean and std as (3, 1, 1) tensors on `device`, built once per (values, dtype, device)."
-    key = (tuple(mean), tuple(std), dtype, str(device))
-    if key not in _CHANNEL_STATS:
-        if len(mean) != 3 or len(std) != 3 or 0 in tuple(std):
-            raise ValueError(f"normalize: need 3 means and 3 non-zero stds, got mean={tuple(mean)} std={tuple(std)}")
-        _CHANNEL_STATS[key] = tuple(torch.tensor(v, dtype=dtype).view(3, 1, 1).to(device) for v in (mean, std))
-    return _CHANNEL_STATS[key]
+    if len(mean) != 3 or len(std) != 3 or 0 in std:
+        raise ValueError(f"normalize: need 3 means and 3 non-zero stds, got mean={mean} std={std}")
+    return tuple(torch.tensor(v, dtype=dtype).view(3, 1, 1).to(device) for v in (mean, std))
 
 # %% ../nbs/01_video.ipynb #85922e40
 def normalize(x_u8, mean=IMAGENET_MEAN, std=IMAGENET_STD, dtype=torch.float32) -> torch.Tensor:
     "uint8 (..., 3, H, W) → float (x/255 - mean)/std, per channel (torchvision's maths, without its per-call GPU syncs)."
     _check_u8(x_u8, 'normalize')
-    m, s = _channel_stats(mean, std, dtype, x_u8.device)
+    m, s = _channel_stats(tuple(mean), tuple(std), dtype, x_u8.device)
     return x_u8.to(dtype).div_(255).sub_(m).div_(s)
 
 # %% ../nbs/01_video.ipynb #732d11de
@@ -456,8 +421,7 @@ class VideoTransform:
 class LoadStats:
     "Counts lax-loading substitutions per (reason, file). Mergeable across DataLoader workers."
     def __init__(self, counts=None):
-        self.counts = Counter(counts or {})
-        self._lock = threading.Lock()
+        self.counts, self._lock = Counter(counts or {}), threading.Lock()
 
     def add(self, reason:str, path, n:int=1):
         with self._lock: self.counts[(reason, str(path))] += n
@@ -465,10 +429,7 @@ class LoadStats:
     @property
     def total(self) -> int: return sum(self.counts.values())
 
-    def by_reason(self) -> dict:
-        out = Counter()
-        for (r, _), n in self.counts.items(): out[r] += n
-        return dict(out)
+    def by_reason(self) -> dict: return {r: sum(d.values()) for r, d in self.as_dict().items()}
 
     def as_dict(self) -> dict:
         "{reason: {path: count}}"
@@ -478,9 +439,8 @@ class LoadStats:
 
     def merge(self, other) -> 'LoadStats':
         "Add another LoadStats (or its as_dict()) into this one; returns self."
-        items = other.counts.items() if isinstance(other, LoadStats) else (((r, p), n) for r, d in other.items() for p, n in d.items())
-        with self._lock:
-            for k, n in items: self.counts[k] += n
+        add = other.counts if isinstance(other, LoadStats) else {(r, p): n for r, d in other.items() for p, n in d.items()}
+        with self._lock: self.counts.update(add)
         return self
 
     def reset(self):
@@ -547,13 +507,6 @@ def decode_jpeg_file(path, decoder:str='torchvision') -> torch.Tensor:
         with Image.open(path) as im: return torch.from_numpy(np.asarray(im.convert('RGB')).copy())
     raise ValueError(f"decoder must be one of {JPEG_DECODERS}, got {decoder!r}")
 
-def _inside(root:Path, rel:str, what:str) -> Path:
-    "`root/rel`, or ValueError naming `what` if `rel` is absolute or climbs out of `root` (lexically)."
-    # TODO core.safe_path (keep it lexical: a symlinked folder inside the root is fine)
-    p = Path(os.path.normpath(rel))
-    if p.is_absolute() or p.parts[:1] == ('..',): raise ValueError(f"{what} {rel!r} leads outside {root}")
-    return root/p
-
 def _name_regex(file_t:str, fields:dict):
     "A regex matching the file names of `file_t` (the frame number `n` as group 1), other fields filled in."
     import re, string
@@ -564,7 +517,6 @@ def _name_regex(file_t:str, fields:dict):
         elif name is not None: out.append(re.escape(format(fields[name], spec)))
     return re.compile(''.join(out))
 
-# %% ../nbs/01_video.ipynb #71642b85
 class FrameFolder:
     """JPEG frame folders → uint8 (T, H, W, 3). `template` (or a list of them, tried in order): a path relative to
     `root` made from keyword fields and the frame number `n`, e.g. `'{video_id}/frame_{n:010d}.jpg'`.
@@ -588,7 +540,7 @@ class FrameFolder:
         looked = []
         for t in self.templates:
             d, _, f = t.rpartition('/')
-            try: p = _inside(self.root, d.format(**fields), 'frame folder')
+            try: p = safe_path(self.root, d.format(**fields), what='frame folder')
             except KeyError as e: raise KeyError(f"FrameFolder: template {t!r} needs the field {e.args[0]!r}; got {sorted(fields)}") from None
             if p.is_dir(): self._found[key] = (p, f); return p, f
             looked.append(p)
