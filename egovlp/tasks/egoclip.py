@@ -36,13 +36,8 @@ def egomcq_accuracy(scores, answers, types) -> dict:
                          f"{tuple(answers.shape)}, {tuple(types.shape)}")
     bad = set(torch.unique(types).tolist()) - {1, 2}
     if bad: raise ValueError(f"unknown EgoMCQ types {sorted(bad)}: expected 1 (inter-video) or 2 (intra-video)")
-    correct = (scores.argmax(1).cpu() == answers.cpu()).float()
-    types = types.cpu()
-    res = {}
-    for t, name in ((1, 'inter'), (2, 'intra')):
-        m = types == t
-        if m.any(): res[name] = 100.0 * correct[m].mean().item()
-    return res
+    correct, types = (scores.argmax(1).cpu() == answers.cpu()).float(), types.cpu()
+    return {name: 100.0 * correct[types == t].mean().item() for t, name in ((1, 'inter'), (2, 'intra')) if (types == t).any()}
 
 # %% ../../nbs/06_egomcq.ipynb #7474db75
 def _clip_video(m, b): return m.compute_video(normalize(b['video']))
@@ -80,9 +75,8 @@ class EgoMCQEvaluator:
 
     def __call__(self, model, acc=None) -> dict:
         "Metrics dict; `acc` (an `Accelerator`) shards the clips over processes, None runs in this process."
-        s = self.scores(model, acc)
         qs = self.mcq.questions
-        acc = egomcq_accuracy(s.cpu(), torch.as_tensor(qs.answer), torch.as_tensor(qs.types))
+        acc = egomcq_accuracy(self.scores(model, acc).cpu(), qs.answer, qs.types)
         res = {f'egomcq_{k}': v for k, v in acc.items()}
         if acc: res['egomcq_mean'] = float(np.mean(list(acc.values())))
         if self.load_failures: res['egomcq_load_failures'] = float(self.load_failures)
@@ -98,10 +92,7 @@ def _tags(s) -> list:
     return [int(x) for x in (v if isinstance(v, (list, tuple)) else [v])]
 
 def file_sha256(path) -> str:
-    h = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for b in iter(lambda: f.read(1 << 20), b''): h.update(b)
-    return h.hexdigest()
+    with open(path, 'rb') as f: return hashlib.file_digest(f, 'sha256').hexdigest()
 
 def question_table(mcq) -> pd.DataFrame:
     "The questions of `mcq` (an `EgoMCQ`) as a DataFrame: key, type, query, verb/noun tags, clip length, candidate rows."
@@ -170,7 +161,6 @@ class MCQResults:
         return cls(d['egomcq'], d['fingerprint'], d['checkpoint'], pd.DataFrame(d['questions']),
                    pd.DataFrame(d['clips']), d['clip_emb'], d['query_emb'])
 
-# %% ../../nbs/06_egomcq.ipynb #ef9d2786
 @patch
 def results(self: EgoMCQEvaluator, model, acc=None, checkpoint: str = '') -> MCQResults:
     "Evaluate and keep everything: per-question scores, predictions and the clip/query embeddings."

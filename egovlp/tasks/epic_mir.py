@@ -128,9 +128,7 @@ def build_relevancy(clip_csv, sentence_csv, block: int = 2048) -> np.ndarray:
     return out
 def _pickle_to(path, obj) -> Path:
     "Write `obj` pickled, atomically (the official formats are pickles; reading goes through `core.safe_pickle_load`)."
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    atomic_write(path, lambda tmp: Path(tmp).write_bytes(pickle.dumps(obj)))
-    return Path(path)
+    return atomic_write(path, lambda tmp: Path(tmp).write_bytes(pickle.dumps(obj)))
 def save_relevancy(rel: np.ndarray, path) -> Path: return _pickle_to(path, np.asarray(rel, np.float64))   # a float64 ndarray, as the official files
 def sentence_table(clips: pd.DataFrame) -> pd.DataFrame:
     "The JPoSE sentence list: unique narrations (id = their first row's), plus one per (verb, noun) class not among those rows."
@@ -279,7 +277,6 @@ class EpicMIRTask(TextVideoTask):
         te = self.eval_dataset(); R = te.relevancy[:, te.sent_row >= 0]
         return {k: float(np.mean([mir_metrics(np.random.default_rng(s).random(R.shape), R)[k] for s in range(seeds)])) for k in MIR_METRICS}
 
-# %% ../../nbs/10_epic_mir.ipynb #be76a23a
 @dataclass
 class EpicArgs(Spec):
     "The EPIC loader keys (`data_loader.args`) beyond every loader's (`core.LoaderSpec`)."

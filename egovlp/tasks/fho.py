@@ -4,7 +4,7 @@
 
 # %% ../../nbs/13_ego4d_fho.ipynb #af7883d0
 from __future__ import annotations
-import json, math, os
+import functools, json, math, os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import partial
@@ -223,19 +223,17 @@ class FHOTask(Task):
         super().__init__(run, tokenizer, loss if loss is not None else nn.CrossEntropyLoss())
         self.kind = self.name = kind
         self.metrics, self.monitor = (('oscc_acc',), 'max oscc_acc') if kind == 'oscc' else (('pnr_keyframe_dist_s',), 'min pnr_keyframe_dist_s')
-        self.args, self._data, self.last = run.loader.args or FHOArgs(), {}, None
+        self.args, self.last = run.loader.args or FHOArgs(), None
 
+    @functools.cache
     def dataset(self, split: str, train: bool) -> FHOClips:
         "The clips of `split` with training (random windows and crops) or test transforms, kept; PNR: state changes only."
-        if (split, train) not in self._data:
-            L, a = self.run.loader, self.args
-            meta = Path(L.meta_dir or '.')
-            self._data[split, train] = FHOClips(meta/SPLIT_FILES[split], 'train' if train else 'val',
-                frames_dir=a.frames_dir or meta/'frames_jpeg', frames_neg_dir=a.frames_neg_dir or meta/'frames_jpeg_neg',
-                video_dir=L.data_dir, frame_source=a.frame_source, size=L.video.input_res, crop_scale=L.video.crop_scale,
-                train_start=a.train_start, loading=L.video.loading if train else a.val_loading or L.video.loading,
-                positives_only=self.kind == 'pnr', seed=self.run.trainer.seed)
-        return self._data[split, train]
+        L, a, meta = self.run.loader, self.args, Path(self.run.loader.meta_dir or '.')
+        return FHOClips(meta/SPLIT_FILES[split], 'train' if train else 'val',
+                        frames_dir=a.frames_dir or meta/'frames_jpeg', frames_neg_dir=a.frames_neg_dir or meta/'frames_jpeg_neg',
+                        video_dir=L.data_dir, frame_source=a.frame_source, size=L.video.input_res, crop_scale=L.video.crop_scale,
+                        train_start=a.train_start, loading=L.video.loading if train else a.val_loading or L.video.loading,
+                        positives_only=self.kind == 'pnr', seed=self.run.trainer.seed)
     def train_dataset(self): return self.dataset(self.run.loader.split, True)
     def eval_dataset(self): return self.dataset(self.args.val_split, False)
 

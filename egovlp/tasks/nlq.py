@@ -14,19 +14,13 @@ from torch import nn
 from torch.utils.data import Dataset
 from fastcore.basics import patch
 
-from ..core import F, setting, register_task, safe_path, get_logger, generate_once, atomic_write_text
+from ..core import F, setting, register_task, safe_path, get_logger, generate_once, atomic_save, atomic_write_text, cache_dir
+from ..factory import create_model, create_tokenizer
 from ..trainer import Task
-from .episodic import SPLIT_FILES, extract_features
+from .episodic import SPLIT_FILES, extract_features, text_features
 
 _log = get_logger('egovlp.tasks.nlq')
 
-# %% auto #0
-__all__ = ['NLQ_METRICS', 'read_annotations', 'load_features', 'cached_video_features', 'query_key', 'read_token_features',
-           'query_token_features', 'window_iou', 'nlq_metrics', 'nlq_submission', 'time_to_index', 'index_to_time',
-           'pool_rows', 'VSLNet', 'top_spans', 'vslnet_loss', 'NLQDataset', 'nlq_collate', 'NLQArgs', 'FeatureHeadTask',
-           'NLQTask']
-
-# %% ../../nbs/12a_nlq_mq_heads.ipynb #df2611be
 def read_annotations(path, kind: str = 'nlq') -> tuple[dict, list]:
     """An Ego4D `nlq_*.json` (`kind='nlq'`) or `moments_*.json` (`'mq'`) → (clips {clip_uid: {video_uid, start_sec,
     end_sec, duration}}, items): NLQ queries {clip_uid, annotation_uid, query_idx, query, start, end} or MQ primary
@@ -69,24 +63,27 @@ def load_features(folder, uids, what: str = 'data_loader.args.feature_dir') -> d
                                         f"(expected <clip_uid>.pt, as scripts/extract_features.py writes them)")
     return out
 
+# %% auto #0
+__all__ = ['NLQ_METRICS', 'read_annotations', 'load_features', 'cached_video_features', 'query_key', 'read_token_features',
+           'query_token_features', 'window_iou', 'nlq_metrics', 'nlq_submission', 'time_to_index', 'index_to_time',
+           'pool_rows', 'VSLNet', 'top_spans', 'vslnet_loss', 'NLQDataset', 'nlq_collate', 'NLQArgs', 'FeatureHeadTask',
+           'NLQTask']
+
 # %% ../../nbs/12a_nlq_mq_heads.ipynb #26bd8a51
 def _sha(*parts) -> str: return hashlib.sha1(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
-def _file_sha(p) -> str:
-    with open(p, 'rb') as f: return hashlib.file_digest(f, 'sha1').hexdigest()[:16]
-
-def _model(run):
-    from egovlp.factory import create_model
-    if not run.model.load_checkpoint: raise ValueError(f"{run.source}: no data_loader.args.feature_dir and no arch.args.load_checkpoint to extract features with")
-    return create_model(run.model).eval()
+def _checkpoint_sha(run) -> str:
+    "The content hash of the run's checkpoint, whose features are cached under it; without one there is nothing to extract with."
+    if not run.model.load_checkpoint: raise ValueError(f"{run.source}: no data_loader.args.feature_dir / text_feature_file and no arch.args.load_checkpoint to extract features with")
+    with open(run.model.load_checkpoint, 'rb') as f: return hashlib.file_digest(f, 'sha1').hexdigest()[:16]
 
 def cached_video_features(run, clips: dict) -> Path:
     "The folder of `<clip_uid>.pt` features of `clips` extracted with the run's model, written once into the cache."
     L, v = run.loader, run.loader.video
-    params = dict(checkpoint=_file_sha(run.model.load_checkpoint), clips=_sha(sorted((u, c['start_sec'], c['end_sec']) for u, c in clips.items())),
+    params = dict(checkpoint=_checkpoint_sha(run), clips=_sha(sorted((u, c['start_sec'], c['end_sec']) for u, c in clips.items())),
                   data_dir=str(Path(L.data_dir).resolve()), frames=v.num_frames, res=v.input_res, loading=v.loading)
     def gen(out):
-        m = _model(run).to('cuda' if torch.cuda.is_available() else 'cpu')
+        m = create_model(run.model).eval().to('cuda' if torch.cuda.is_available() else 'cpu')
         src = [dict(uid=u, path=str(safe_path(L.data_dir, f"{c['video_uid']}.mp4", what='video_uid')), start_sec=c['start_sec'],
                     end_sec=c['end_sec']) for u, c in clips.items()]
         r = extract_features(m, src, out, frames_per_window=v.num_frames, size=v.input_res, loading=v.loading,
@@ -98,26 +95,17 @@ def query_key(q) -> str: return f"{q['annotation_uid']}_{q['query_idx']}"
 
 def read_token_features(path, queries) -> dict:
     "{query_key: (L, D) float32} from a .pt of {'<annotation_uid>_<query_idx>': (L, D) or {'input_ids': (L, D), ...}}."
-    d = torch.load(path, map_location='cpu', weights_only=True)
-    miss = [query_key(q) for q in queries if query_key(q) not in d]
-    if miss: raise KeyError(f"data_loader.args.text_feature_file {path}: no token features for {len(miss)} queries, e.g. {miss[:3]}")
-    return {query_key(q): (d[query_key(q)]['input_ids'] if isinstance(d[query_key(q)], dict) else d[query_key(q)]).float() for q in queries}
+    d, keys = torch.load(path, map_location='cpu', weights_only=True), [query_key(q) for q in queries]
+    if miss := [k for k in keys if k not in d]: raise KeyError(f"data_loader.args.text_feature_file {path}: no token features for {len(miss)} queries, e.g. {miss[:3]}")
+    return {k: (d[k]['input_ids'] if isinstance(d[k], dict) else d[k]).float() for k in keys}
 
-@torch.no_grad()
-def query_token_features(run, tokenizer, texts, batch_size: int = 256) -> dict:
-    "{query text: (L, 256) float32}: the text tower's projected token features ([CLS]/[SEP] kept), cached per checkpoint."
-    from egovlp.core import cache_dir
+def query_token_features(run, tokenizer, texts) -> dict:
+    "{query text: (L, 256) float32}: the text tower's projected token features ([CLS]/[SEP] kept; `episodic.text_features`), cached per checkpoint."
     texts = sorted(set(texts))
-    p = cache_dir('nlq_token_features', f"{_file_sha(run.model.load_checkpoint)}_{_sha(texts)}.pt")
+    p = cache_dir('nlq_token_features', f"{_checkpoint_sha(run)}_{_sha(texts)}.pt")
     if p.is_file(): return torch.load(p, weights_only=True)
-    from egovlp.model import tokenize
-    from egovlp.core import atomic_save
-    m, out = _model(run), {}
-    for b in range(0, len(texts), batch_size):
-        tok = tokenize(tokenizer, texts[b:b + batch_size])
-        t, n = m.compute_text_tokens(tok).float(), tok['attention_mask'].sum(1)
-        out.update({s: t[j, :n[j]].clone() for j, s in enumerate(texts[b:b + batch_size])})
-    p.parent.mkdir(parents=True, exist_ok=True); atomic_save(out, p)
+    out = {k: f['tokens'] for k, f in text_features(create_model(run.model), tokenizer, [dict(key=t, query=t) for t in texts]).items()}
+    atomic_save(out, p)
     return out
 
 # %% ../../nbs/12a_nlq_mq_heads.ipynb #9c2ad27a
@@ -336,7 +324,6 @@ class NLQTask(FeatureHeadTask):
         qs = [q for qs in self.items.values() for q in qs]
         if self.a.text_feature_file: self.text = read_token_features(self.a.text_feature_file, qs)
         else:
-            from egovlp.factory import create_tokenizer
             tf = query_token_features(run, self.tokenizer or create_tokenizer(run.model), [q['query'] for q in qs])
             self.text = {query_key(q): tf[q['query']] for q in qs}
     def _ds(self, split): return NLQDataset(self.items[split], self.clips, self.video, self.text, self.a.max_pos_len)
