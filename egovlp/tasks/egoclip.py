@@ -18,7 +18,7 @@ from fastcore.basics import patch
 
 from ..loss import EgoNCE, egonce_masks
 from ..video import VideoTransform, normalize
-from ..core import F, get_logger, register_task, setting
+from ..core import F, atomic_save, get_logger, register_task, setting
 from ..egoclip import EgoClip, EgoMCQ
 from ..textvideo import TextVideoTask, encode, embed_texts
 
@@ -137,12 +137,10 @@ class MCQResults:
         return f"MCQResults({len(self)} questions of {Path(self.egomcq).name}, {self.checkpoint}: {acc})"
 
     def save(self, path) -> Path:
-        from egovlp.core import atomic_save
-        atomic_save({'format': RESULTS_FORMAT, 'egomcq': self.egomcq, 'fingerprint': self.fingerprint,
-                     'checkpoint': self.checkpoint, 'questions': self.questions.to_dict('list'),
-                     'clips': self.clips.to_dict('list'), 'clip_emb': self.clip_emb.cpu(),
-                     'query_emb': self.query_emb.cpu()}, path)
-        return Path(path)
+        return atomic_save({'format': RESULTS_FORMAT, 'egomcq': self.egomcq, 'fingerprint': self.fingerprint,
+                            'checkpoint': self.checkpoint, 'questions': self.questions.to_dict('list'),
+                            'clips': self.clips.to_dict('list'), 'clip_emb': self.clip_emb.cpu(),
+                            'query_emb': self.query_emb.cpu()}, path)
 
     @classmethod
     def load(cls, path, egomcq=None) -> 'MCQResults':

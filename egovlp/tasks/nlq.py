@@ -17,7 +17,7 @@ from fastcore.basics import patch
 from ..core import F, setting, register_task, safe_path, get_logger, generate_once, atomic_save, atomic_write_text, cache_dir
 from ..factory import create_model, create_tokenizer
 from ..trainer import Task
-from .episodic import SPLIT_FILES, extract_features, text_features
+from .episodic import SPLIT_FILES, clip_sources, extract_features, text_features
 
 _log = get_logger('egovlp.tasks.nlq')
 
@@ -84,10 +84,8 @@ def cached_video_features(run, clips: dict) -> Path:
                   data_dir=str(Path(L.data_dir).resolve()), frames=v.num_frames, res=v.input_res, loading=v.loading)
     def gen(out):
         m = create_model(run.model).eval().to('cuda' if torch.cuda.is_available() else 'cpu')
-        src = [dict(uid=u, path=str(safe_path(L.data_dir, f"{c['video_uid']}.mp4", what='video_uid')), start_sec=c['start_sec'],
-                    end_sec=c['end_sec']) for u, c in clips.items()]
-        r = extract_features(m, src, out, frames_per_window=v.num_frames, size=v.input_res, loading=v.loading,
-                             accelerator=None, progress=False)     # this process alone (generate_once keeps one copy)
+        r = extract_features(m, clip_sources([dict(c, uid=u) for u, c in clips.items()], L.data_dir), out, frames_per_window=v.num_frames,
+                             size=v.input_res, loading=v.loading, accelerator=None, progress=False)   # this process alone (generate_once keeps one copy)
         if r['failed']: raise RuntimeError(f"feature extraction failed for {len(r['failed'])} clips: {list(r['failed'].items())[:2]}")
     return Path(generate_once('EgoVLP clip features', 'episodic_features', 1, 0, params, {}, gen))
 
