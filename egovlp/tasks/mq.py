@@ -18,7 +18,11 @@ from fastcore.basics import patch
 from ..core import F, setting, register_task
 from .nlq import FeatureHeadTask, window_iou
 
+# %% auto #0
+__all__ = ['MQ_TIOUS', 'MQ_METRICS', 'interpolated_ap', 'class_ap', 'mq_metrics', 'mq_submission', 'ActionFormer', 'points',
+           'assign', 'diou_loss', 'soft_nms', 'MQArgs', 'MQDataset', 'MQTask']
 
+# %% ../../nbs/12b_mq_actionformer.ipynb #66f6a59d
 MQ_TIOUS = (0.1, 0.2, 0.3, 0.4, 0.5)
 MQ_METRICS = ('mAP', 'mAP@0.1', 'mAP@0.3', 'mAP@0.5', 'R1@0.5', 'R5@0.5')
 
@@ -52,10 +56,6 @@ def class_ap(gt: list, pred: list, tious=MQ_TIOUS) -> np.ndarray:
             fp[t, i] = 1 - tp[t, i]
     tpc, fpc = np.cumsum(tp, 1), np.cumsum(fp, 1)
     return np.array([interpolated_ap(tpc[t] / (tpc[t] + fpc[t]), tpc[t] / len(gt)) for t in range(len(tious))])
-
-# %% auto #0
-__all__ = ['MQ_TIOUS', 'MQ_METRICS', 'interpolated_ap', 'class_ap', 'mq_metrics', 'mq_submission', 'ActionFormer', 'points',
-           'assign', 'diou_loss', 'soft_nms', 'MQArgs', 'MQDataset', 'MQTask']
 
 # %% ../../nbs/12b_mq_actionformer.ipynb #392e3163
 def mq_metrics(detections: dict, moments: list, tious=MQ_TIOUS, ranks=(1, 5), retrieval_tiou: float = 0.5) -> dict:

@@ -21,6 +21,13 @@ from .episodic import SPLIT_FILES, clip_sources, extract_features, text_features
 
 _log = get_logger('egovlp.tasks.nlq')
 
+# %% auto #0
+__all__ = ['NLQ_METRICS', 'read_annotations', 'load_features', 'cached_video_features', 'query_key', 'read_token_features',
+           'query_token_features', 'window_iou', 'nlq_metrics', 'nlq_submission', 'time_to_index', 'index_to_time',
+           'pool_rows', 'VSLNet', 'top_spans', 'vslnet_loss', 'NLQDataset', 'nlq_collate', 'NLQArgs', 'FeatureHeadTask',
+           'NLQTask']
+
+# %% ../../nbs/12a_nlq_mq_heads.ipynb #df2611be
 def read_annotations(path, kind: str = 'nlq') -> tuple[dict, list]:
     """An Ego4D `nlq_*.json` (`kind='nlq'`) or `moments_*.json` (`'mq'`) → (clips {clip_uid: {video_uid, start_sec,
     end_sec, duration}}, items): NLQ queries {clip_uid, annotation_uid, query_idx, query, start, end} or MQ primary
@@ -62,12 +69,6 @@ def load_features(folder, uids, what: str = 'data_loader.args.feature_dir') -> d
     if missing: raise FileNotFoundError(f"{what} {folder}: no features for {len(missing)} of {len(list(uids))} clips, e.g. {missing[:3]} "
                                         f"(expected <clip_uid>.pt, as scripts/extract_features.py writes them)")
     return out
-
-# %% auto #0
-__all__ = ['NLQ_METRICS', 'read_annotations', 'load_features', 'cached_video_features', 'query_key', 'read_token_features',
-           'query_token_features', 'window_iou', 'nlq_metrics', 'nlq_submission', 'time_to_index', 'index_to_time',
-           'pool_rows', 'VSLNet', 'top_spans', 'vslnet_loss', 'NLQDataset', 'nlq_collate', 'NLQArgs', 'FeatureHeadTask',
-           'NLQTask']
 
 # %% ../../nbs/12a_nlq_mq_heads.ipynb #26bd8a51
 def _sha(*parts) -> str: return hashlib.sha1(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
