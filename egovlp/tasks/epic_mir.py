@@ -197,7 +197,8 @@ class EpicMIR(ItemDataset):
         self.pos_ptr, self.pos_col, self.pos_val = np.r_[0, np.cumsum(keep.sum(1))], np.nonzero(keep)[1], rel[keep].astype(np.float32)
         self.relevancy = None if self.train else rel
         self.transform = transform or VideoTransform('train' if self.train else 'test', size, scale=crop_scale)
-        if reader in ('video', *BACKENDS): self.reader = ClipReader(data_dir, None, None, loading, self.stats, reader if reader in BACKENDS else None, '.MP4')
+        if reader in ('video', *BACKENDS):                           # the MP4s, through the one clip reader
+            self.reader = ClipReader(data_dir, None, loading=loading, stats=self.stats, backend=None if reader == 'video' else reader, ext='.MP4')
         else: self.reader = FrameFolder(data_dir, LAYOUTS[layout], loading, self.stats, decoder)
     def __len__(self): return len(self.clips)
     def where(self, i: int) -> str: return f"{self.paths['clips']}:{self.clips.line.iat[i]} ({self.clips.narration_id.iat[i]})"
