@@ -175,9 +175,7 @@ def results(self: EgoMCQEvaluator, model, acc=None, checkpoint: str = '') -> MCQ
 # %% ../../nbs/06_egomcq.ipynb #899c5348
 class EgoClipTask(TextVideoTask):
     "EgoClip pretraining: EgoNCE (or InfoNCE) over the globally gathered batch; evaluation delegated to `evaluator`."
-    name = 'egoclip'
-    metrics = ('egomcq_inter', 'egomcq_intra', 'egomcq_mean')
-    monitor = 'max egomcq_mean'
+    name, metrics, monitor = 'egoclip', ('egomcq_inter', 'egomcq_intra', 'egomcq_mean'), 'max egomcq_mean'
     def __init__(self, dataset_fn: Callable[[], Dataset], tokenizer, loss: nn.Module | None = None,
                  evaluator: Callable | None = None, negatives: bool = False):
         super().__init__(tokenizer, loss if loss is not None else EgoNCE(), negatives)
