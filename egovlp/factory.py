@@ -26,15 +26,17 @@ def _check_weights_file(path, what='arch.args.load_checkpoint') -> Path:
     if p.stat().st_size == 0: raise ValueError(f"{what}: {p} is empty (0 bytes): the file is damaged or was never written")
     return p
 
-def create_model(spec: ModelSpec, strict_checkpoint: bool = False) -> nn.Module:
-    "The dual encoder `spec` describes, with its checkpoint's weights if it names one (checked: see above)."
+def create_model(spec: ModelSpec, strict_checkpoint: bool = False, build=None) -> nn.Module:
+    """The dual encoder `spec` describes (or `build(checkpoint path or None)`'s model, e.g. a task's head on the video
+    tower), with its checkpoint's weights if it names one (checked: see above)."""
     from egovlp.model import FrozenInTime
     kw = dict(video_params=spec.video_params, text_params=spec.text_params, projection_dim=spec.projection_dim,
               projection=spec.projection, load_temporal_fix=spec.load_temporal_fix)
+    build = build or (lambda ck: FrozenInTime(load_checkpoint=ck, **kw))
     ck = spec.load_checkpoint
-    if ck is None: return FrozenInTime(**kw)
+    if ck is None: return build(None)
     _check_weights_file(ck)
-    try: model = FrozenInTime(load_checkpoint=str(ck), **kw)
+    try: model = build(str(ck))
     except (OSError, EOFError, RuntimeError, ValueError) as e:
         if str(ck) in str(e): raise
         raise RuntimeError(f"arch.args.load_checkpoint {ck} cannot be loaded: {type(e).__name__}: {e}") from e

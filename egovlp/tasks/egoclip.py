@@ -18,7 +18,7 @@ from fastcore.basics import patch
 
 from ..loss import EgoNCE, egonce_masks
 from ..video import VideoTransform, normalize
-from ..core import F, get_logger, register_task, setting
+from ..core import F, atomic_save, get_logger, register_task, setting
 from ..egoclip import EgoClip, EgoMCQ
 from ..textvideo import TextVideoTask, encode, embed_texts
 
@@ -36,13 +36,8 @@ def egomcq_accuracy(scores, answers, types) -> dict:
                          f"{tuple(answers.shape)}, {tuple(types.shape)}")
     bad = set(torch.unique(types).tolist()) - {1, 2}
     if bad: raise ValueError(f"unknown EgoMCQ types {sorted(bad)}: expected 1 (inter-video) or 2 (intra-video)")
-    correct = (scores.argmax(1).cpu() == answers.cpu()).float()
-    types = types.cpu()
-    res = {}
-    for t, name in ((1, 'inter'), (2, 'intra')):
-        m = types == t
-        if m.any(): res[name] = 100.0 * correct[m].mean().item()
-    return res
+    correct, types = (scores.argmax(1).cpu() == answers.cpu()).float(), types.cpu()
+    return {name: 100.0 * correct[types == t].mean().item() for t, name in ((1, 'inter'), (2, 'intra')) if (types == t).any()}
 
 # %% ../../nbs/06_egomcq.ipynb #7474db75
 def _clip_video(m, b): return m.compute_video(normalize(b['video']))
@@ -80,9 +75,8 @@ class EgoMCQEvaluator:
 
     def __call__(self, model, acc=None) -> dict:
         "Metrics dict; `acc` (an `Accelerator`) shards the clips over processes, None runs in this process."
-        s = self.scores(model, acc)
         qs = self.mcq.questions
-        acc = egomcq_accuracy(s.cpu(), torch.as_tensor(qs.answer), torch.as_tensor(qs.types))
+        acc = egomcq_accuracy(self.scores(model, acc).cpu(), qs.answer, qs.types)
         res = {f'egomcq_{k}': v for k, v in acc.items()}
         if acc: res['egomcq_mean'] = float(np.mean(list(acc.values())))
         if self.load_failures: res['egomcq_load_failures'] = float(self.load_failures)
@@ -98,10 +92,7 @@ def _tags(s) -> list:
     return [int(x) for x in (v if isinstance(v, (list, tuple)) else [v])]
 
 def file_sha256(path) -> str:
-    h = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for b in iter(lambda: f.read(1 << 20), b''): h.update(b)
-    return h.hexdigest()
+    with open(path, 'rb') as f: return hashlib.file_digest(f, 'sha256').hexdigest()
 
 def question_table(mcq) -> pd.DataFrame:
     "The questions of `mcq` (an `EgoMCQ`) as a DataFrame: key, type, query, verb/noun tags, clip length, candidate rows."
@@ -146,12 +137,10 @@ class MCQResults:
         return f"MCQResults({len(self)} questions of {Path(self.egomcq).name}, {self.checkpoint}: {acc})"
 
     def save(self, path) -> Path:
-        from egovlp.core import atomic_save
-        atomic_save({'format': RESULTS_FORMAT, 'egomcq': self.egomcq, 'fingerprint': self.fingerprint,
-                     'checkpoint': self.checkpoint, 'questions': self.questions.to_dict('list'),
-                     'clips': self.clips.to_dict('list'), 'clip_emb': self.clip_emb.cpu(),
-                     'query_emb': self.query_emb.cpu()}, path)
-        return Path(path)
+        return atomic_save({'format': RESULTS_FORMAT, 'egomcq': self.egomcq, 'fingerprint': self.fingerprint,
+                            'checkpoint': self.checkpoint, 'questions': self.questions.to_dict('list'),
+                            'clips': self.clips.to_dict('list'), 'clip_emb': self.clip_emb.cpu(),
+                            'query_emb': self.query_emb.cpu()}, path)
 
     @classmethod
     def load(cls, path, egomcq=None) -> 'MCQResults':
@@ -170,7 +159,6 @@ class MCQResults:
         return cls(d['egomcq'], d['fingerprint'], d['checkpoint'], pd.DataFrame(d['questions']),
                    pd.DataFrame(d['clips']), d['clip_emb'], d['query_emb'])
 
-# %% ../../nbs/06_egomcq.ipynb #ef9d2786
 @patch
 def results(self: EgoMCQEvaluator, model, acc=None, checkpoint: str = '') -> MCQResults:
     "Evaluate and keep everything: per-question scores, predictions and the clip/query embeddings."
@@ -187,9 +175,7 @@ def results(self: EgoMCQEvaluator, model, acc=None, checkpoint: str = '') -> MCQ
 # %% ../../nbs/06_egomcq.ipynb #899c5348
 class EgoClipTask(TextVideoTask):
     "EgoClip pretraining: EgoNCE (or InfoNCE) over the globally gathered batch; evaluation delegated to `evaluator`."
-    name = 'egoclip'
-    metrics = ('egomcq_inter', 'egomcq_intra', 'egomcq_mean')
-    monitor = 'max egomcq_mean'
+    name, metrics, monitor = 'egoclip', ('egomcq_inter', 'egomcq_intra', 'egomcq_mean'), 'max egomcq_mean'
     def __init__(self, dataset_fn: Callable[[], Dataset], tokenizer, loss: nn.Module | None = None,
                  evaluator: Callable | None = None, negatives: bool = False):
         super().__init__(tokenizer, loss if loss is not None else EgoNCE(), negatives)

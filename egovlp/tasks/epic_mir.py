@@ -4,15 +4,15 @@
 
 # %% ../../nbs/10_epic_mir.ipynb #2091623f
 from __future__ import annotations
-import pickle
+import functools, pickle
 from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
 from ..core import F, Spec, ConfigError, atomic_write, get_logger, register_task, safe_path, safe_pickle_load, setting
-from ..video import FrameFolder, ItemDataset, LoadStats, VideoTransform, sample_frame_indices
-from ..egoclip import parse_int_lists
+from ..video import BACKENDS, FrameFolder, ItemDataset, LoadStats, VideoTransform, sample_frame_indices
+from ..egoclip import ClipReader, parse_int_lists
 from ..loss import AdaptiveMaxMarginRankingLoss, MaxMarginRankingLoss
 from ..model import sim_matrix
 from ..textvideo import TextVideoCollate, TextVideoTask, encode
@@ -128,9 +128,7 @@ def build_relevancy(clip_csv, sentence_csv, block: int = 2048) -> np.ndarray:
     return out
 def _pickle_to(path, obj) -> Path:
     "Write `obj` pickled, atomically (the official formats are pickles; reading goes through `core.safe_pickle_load`)."
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    atomic_write(path, lambda tmp: Path(tmp).write_bytes(pickle.dumps(obj)))
-    return Path(path)
+    return atomic_write(path, lambda tmp: Path(tmp).write_bytes(pickle.dumps(obj)))
 def save_relevancy(rel: np.ndarray, path) -> Path: return _pickle_to(path, np.asarray(rel, np.float64))   # a float64 ndarray, as the official files
 def sentence_table(clips: pd.DataFrame) -> pd.DataFrame:
     "The JPoSE sentence list: unique narrations (id = their first row's), plus one per (verb, noun) class not among those rows."
@@ -183,7 +181,7 @@ class EpicMIR(ItemDataset):
     "EPIC-100 MIR clips: {'video' uint8 (T, 3, S, S), 'text', 'relation', 'sentence', 'idx', 'load_failures'} (see above)."
     def __init__(self, meta_dir, data_dir, split: str = 'train', num_frames: int = 16, size: int = 224, layout: str = 'auto',
                  loading: str = 'lax', annotations: str | None = None, relevancy_threshold: float = 0.1, transform=None,
-                 crop_scale=(0.5, 1.0), seed: int = 0, decoder: str = 'torchvision'):
+                 crop_scale=(0.5, 1.0), seed: int = 0, decoder: str = 'torchvision', reader: str = 'frames'):
         super().__init__(seed, loading)
         self.paths, self.split, self.num_frames = annotation_paths(meta_dir, split), SPLIT_NAME[split], num_frames
         self.train, c, s, r = self.split == 'train', *(str(self.paths[k]) for k in ('clips', 'sentences', 'relevancy'))
@@ -199,12 +197,17 @@ class EpicMIR(ItemDataset):
         self.pos_ptr, self.pos_col, self.pos_val = np.r_[0, np.cumsum(keep.sum(1))], np.nonzero(keep)[1], rel[keep].astype(np.float32)
         self.relevancy = None if self.train else rel
         self.transform = transform or VideoTransform('train' if self.train else 'test', size, scale=crop_scale)
-        self.reader = FrameFolder(data_dir, LAYOUTS[layout], loading, self.stats, decoder)
+        if reader in ('video', *BACKENDS):                           # the MP4s, through the one clip reader
+            self.reader = ClipReader(data_dir, None, loading=loading, stats=self.stats, backend=None if reader == 'video' else reader, ext='.MP4')
+        else: self.reader = FrameFolder(data_dir, LAYOUTS[layout], loading, self.stats, decoder)
     def __len__(self): return len(self.clips)
     def where(self, i: int) -> str: return f"{self.paths['clips']}:{self.clips.line.iat[i]} ({self.clips.narration_id.iat[i]})"
     def frames(self, i: int, rng=None, stats=None) -> torch.Tensor:
-        "Clip `i`'s raw frames, uint8 (T, H, W, 3): 'rand' (train, with `rng`) or 'uniform' sampling."
+        "Clip `i`'s raw frames, uint8 (T, H, W, 3): 'rand' (train, with `rng`) or 'uniform' sampling of its frames (JPEGs) or times (MP4)."
         c, mode, stats = self.clips.iloc[i], 'rand' if rng is not None else 'uniform', self.stats if stats is None else stats
+        if isinstance(self.reader, ClipReader):                      # <P>/<video_id>.MP4 (else <video_id>.MP4), by the timestamps
+            uid = next((u for u in (f'{c.participant_id}/{c.video_id}', c.video_id) if self.reader.path(u).exists()), c.video_id)
+            return self.reader(uid, c.start_sec, c.stop_sec, self.num_frames, mode, rng, stats)
         n = sample_frame_indices(self.num_frames, max(int(c.start_frame), 1), max(int(c.stop_frame), 1) + 1, mode, rng)
         return self.reader(n, self.where(i), stats, participant_id=c.participant_id, video_id=c.video_id)
     def __getitem__(self, i: int) -> dict:
@@ -246,11 +249,10 @@ class EpicMIRTask(TextVideoTask):
     def __init__(self, train_fn, test_fn, tokenizer=None, loss=None, dual_softmax: bool = False, eval_batch_size: int = 16,
                  num_workers: int = 0, submission=None):
         super().__init__(tokenizer, loss if loss is not None else MaxMarginRankingLoss(0.2), eval_batch_size=eval_batch_size, num_workers=num_workers)
-        self.train_fn, self.test_fn, self.dual_softmax, self.submission, self._test = train_fn, test_fn, dual_softmax, submission, None
+        self.train_fn, self.test_fn, self.dual_softmax, self.submission = train_fn, test_fn, dual_softmax, submission
     def train_dataset(self): return self.train_fn()
-    def eval_dataset(self):
-        if self._test is None: self._test = self.test_fn()
-        return self._test
+    @functools.cache
+    def eval_dataset(self): return self.test_fn()
     def contrastive_loss(self, sim, batch, trainer):
         if not isinstance(self.loss, AdaptiveMaxMarginRankingLoss): return self.loss(sim)
         return self.loss(sim, trainer.acc.gather(batch['relation'].to(trainer.device, torch.float32)))
@@ -264,7 +266,7 @@ class EpicMIRTask(TextVideoTask):
         return mir_similarity(v, t, self.dual_softmax, counts).cpu().numpy().astype(np.float64)
     def evaluate(self, model, trainer) -> dict:
         te, st = self.eval_dataset(), {}
-        sim, keep = self.similarity(model, trainer, st), self.eval_dataset().sent_row >= 0   # lax: unknown sentence ids left out
+        sim, keep = self.similarity(model, trainer, st), te.sent_row >= 0   # lax: unknown sentence ids left out
         res = mir_metrics(sim[:, keep], te.relevancy[:, keep])
         if st.get('load_failures'): res['load_failures'] = float(st['load_failures'])
         if (fixes := sum(n for r, n in te.stats.by_reason().items() if r in ('bad_row', 'missing_sentence_id'))): res['annotation_fixes'] = float(fixes)
@@ -276,12 +278,12 @@ class EpicMIRTask(TextVideoTask):
         te = self.eval_dataset(); R = te.relevancy[:, te.sent_row >= 0]
         return {k: float(np.mean([mir_metrics(np.random.default_rng(s).random(R.shape), R)[k] for s in range(seeds)])) for k in MIR_METRICS}
 
-# %% ../../nbs/10_epic_mir.ipynb #be76a23a
 @dataclass
 class EpicArgs(Spec):
     "The EPIC loader keys (`data_loader.args`) beyond every loader's (`core.LoaderSpec`)."
     section = 'data_loader.args'
-    reader: str = setting('cv2_epic', F('str', choices=('cv2_epic', 'frames')), doc="the original's name of its RGB-frame reader")
+    reader: str = setting('cv2_epic', F('str', choices=('cv2_epic', 'frames', 'video', *BACKENDS)), doc="'cv2_epic' (the original's) or "
+                          "'frames': RGB frames; 'video' (or a decoder's name): MP4s, <data_dir>/<P>/<video_id>.MP4 or <video_id>.MP4")
     frame_layout: str = setting('auto', F('str', choices=tuple(LAYOUTS)), doc="'flat' <video_id>/, 'official' <P>/rgb_frames/<video_id>/")
     annotations: str | None = setting(None, F(('str', 'null'), choices=('strict', 'lax')), doc='bad annotation rows; None: as video_params.loading')
     relevancy_threshold: float = setting(0.1, F('num', min=0, max=1), doc='training captions: relevancy above this')
@@ -294,7 +296,7 @@ def epic_task(run, tokenizer=None, loss=None) -> EpicMIRTask:
     if (k := next((k for k in ('meta_dir', 'data_dir') if not getattr(L, k)), None)): raise ConfigError(f"{run.source}: data_loader.args.{k} is missing")
     kw = dict(meta_dir=L.meta_dir, data_dir=L.data_dir, num_frames=v.num_frames, size=v.input_res, layout=a.frame_layout,
               loading=v.loading, annotations=a.annotations, relevancy_threshold=a.relevancy_threshold, seed=tc.seed,
-              decoder=a.jpeg_decoder)
+              decoder=a.jpeg_decoder, reader=a.reader)
     return EpicMIRTask(lambda: EpicMIR(split='train', crop_scale=v.crop_scale, **kw), lambda: EpicMIR(split='test', **kw), tokenizer,
                        loss, a.dual_softmax, tc.eval_batch_size, L.num_workers, a.submission)
 register_task('EpicKitchens_MIR', epic_task, EpicArgs)

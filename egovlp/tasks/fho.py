@@ -4,7 +4,7 @@
 
 # %% ../../nbs/13_ego4d_fho.ipynb #af7883d0
 from __future__ import annotations
-import json, math, os
+import functools, json, math, os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import partial
@@ -18,7 +18,7 @@ from ..core import ConfigError, F, get_logger, register_task, safe_path, setting
 from ..video import FrameFolder, ItemDataset, LoadStats, VideoReadError, VideoTransform, load_frames
 from ..trainer import Task
 from ..textvideo import encode
-from ..factory import _check_weights_file
+from ..factory import create_model
 from ..model import build_video_model, load_egovlp_checkpoint
 
 _log = get_logger('egovlp.fho')
@@ -223,37 +223,26 @@ class FHOTask(Task):
         super().__init__(run, tokenizer, loss if loss is not None else nn.CrossEntropyLoss())
         self.kind = self.name = kind
         self.metrics, self.monitor = (('oscc_acc',), 'max oscc_acc') if kind == 'oscc' else (('pnr_keyframe_dist_s',), 'min pnr_keyframe_dist_s')
-        self.args, self._data, self.last = run.loader.args or FHOArgs(), {}, None
+        self.args, self.last = run.loader.args or FHOArgs(), None
 
+    @functools.cache
     def dataset(self, split: str, train: bool) -> FHOClips:
         "The clips of `split` with training (random windows and crops) or test transforms, kept; PNR: state changes only."
-        if (split, train) not in self._data:
-            L, a = self.run.loader, self.args
-            meta = Path(L.meta_dir or '.')
-            self._data[split, train] = FHOClips(meta/SPLIT_FILES[split], 'train' if train else 'val',
-                frames_dir=a.frames_dir or meta/'frames_jpeg', frames_neg_dir=a.frames_neg_dir or meta/'frames_jpeg_neg',
-                video_dir=L.data_dir, frame_source=a.frame_source, size=L.video.input_res, crop_scale=L.video.crop_scale,
-                train_start=a.train_start, loading=L.video.loading if train else a.val_loading or L.video.loading,
-                positives_only=self.kind == 'pnr', seed=self.run.trainer.seed)
-        return self._data[split, train]
+        L, a, meta = self.run.loader, self.args, Path(self.run.loader.meta_dir or '.')
+        return FHOClips(meta/SPLIT_FILES[split], 'train' if train else 'val',
+                        frames_dir=a.frames_dir or meta/'frames_jpeg', frames_neg_dir=a.frames_neg_dir or meta/'frames_jpeg_neg',
+                        video_dir=L.data_dir, frame_source=a.frame_source, size=L.video.input_res, crop_scale=L.video.crop_scale,
+                        train_start=a.train_start, loading=L.video.loading if train else a.val_loading or L.video.loading,
+                        positives_only=self.kind == 'pnr', seed=self.run.trainer.seed)
     def train_dataset(self): return self.dataset(self.run.loader.split, True)
     def eval_dataset(self): return self.dataset(self.args.val_split, False)
 
     def build_model(self) -> VideoClassifier:
-        "The 2- or 16-way head on the video tower of `arch.args`; a pretrained file is checked, then loaded."
+        "The 2- or 16-way head on the video tower of `arch.args`; a pretrained file gets `factory.create_model`'s checks."
         m, n = self.run.model, _NUM_CLASSES[self.kind]
         if m.projection_dim != n: raise ConfigError(f"arch.args.projection_dim={m.projection_dim}: the {self.kind.upper()} head has {n} outputs")
         if m.num_frames < NUM_FRAMES: raise ConfigError(f"arch.args.video_params.num_frames={m.num_frames}: OSCC/PNR clips have {NUM_FRAMES} frames")
-        ck = m.load_checkpoint and str(_check_weights_file(m.load_checkpoint))
-        try: model = VideoClassifier(m.video_params, n, ck, m.load_temporal_fix)
-        except (OSError, EOFError, RuntimeError, ValueError) as e:
-            if ck is None or ck in str(e): raise
-            raise RuntimeError(f"arch.args.load_checkpoint {ck} cannot be loaded: {type(e).__name__}: {e}") from e
-        if bad := [k for k, p in model.named_parameters() if not torch.isfinite(p).all()]:
-            msg = f"arch.args.load_checkpoint {ck}: {len(bad)} tensors hold non-finite values (NaN/inf), e.g. {bad[:3]}"
-            if self.run.trainer.strict_checkpoint: raise FloatingPointError(msg)
-            _log.warning(msg + " (trainer.strict_checkpoint=true makes this an error)")
-        return model
+        return create_model(m, self.run.trainer.strict_checkpoint, lambda ck: VideoClassifier(m.video_params, n, ck, m.load_temporal_fix))
 
     def step(self, model, batch, trainer) -> tuple:
         logits = model(trainer.video(batch['video'])).float()

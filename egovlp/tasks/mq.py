@@ -4,10 +4,9 @@
 
 # %% ../../nbs/12b_mq_actionformer.ipynb #3cc9df23
 from __future__ import annotations
-import json, math
+import math
 from collections import defaultdict
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -16,11 +15,8 @@ from torch.utils.data import Dataset
 from torchvision.ops import sigmoid_focal_loss
 from fastcore.basics import patch
 
-from ..core import F, setting, register_task, safe_path, get_logger, atomic_write_text
-from ..trainer import Task
-from .nlq import SPLIT_FILES, read_annotations, load_splits, window_iou
-
-_log = get_logger('egovlp.tasks.mq')
+from ..core import F, setting, register_task
+from .nlq import FeatureHeadTask, window_iou
 
 # %% auto #0
 __all__ = ['MQ_TIOUS', 'MQ_METRICS', 'interpolated_ap', 'class_ap', 'mq_metrics', 'mq_submission', 'ActionFormer', 'points',
@@ -62,10 +58,6 @@ def class_ap(gt: list, pred: list, tious=MQ_TIOUS) -> np.ndarray:
     return np.array([interpolated_ap(tpc[t] / (tpc[t] + fpc[t]), tpc[t] / len(gt)) for t in range(len(tious))])
 
 # %% ../../nbs/12b_mq_actionformer.ipynb #392e3163
-def _retrieval(preds: list, labels: set, top: int = 200) -> list:
-    "`generate_retrieval`: predictions of the clip's classes, by decreasing score (stable), the first `top`."
-    return sorted((p for p in preds if p['label'] in labels), key=lambda p: -p['score'])[:top]
-
 def mq_metrics(detections: dict, moments: list, tious=MQ_TIOUS, ranks=(1, 5), retrieval_tiou: float = 0.5) -> dict:
     """Ego4D MQ metrics (%) of `detections` {clip_uid: [{label, score, segment: [s, e]}]} against `moments`
     (`read_annotations` items): `mAP@θ` for θ in `tious` and their mean `mAP`; retrieval `R{k}@{retrieval_tiou}`
@@ -80,7 +72,7 @@ def mq_metrics(detections: dict, moments: list, tious=MQ_TIOUS, ranks=(1, 5), re
     out['mAP'] = float(np.mean([out[f'mAP@{t:g}'] for t in tious]))
     hits = {r: [] for r in ranks}
     for c, labels in labels_of.items():
-        ret = _retrieval(detections.get(c, []), labels)
+        ret = sorted((p for p in detections.get(c, []) if p['label'] in labels), key=lambda p: -p['score'])[:200]   # `generate_retrieval`
         for lab in labels:
             g = [[s, e] for cc, s, e in gt_by_class[lab] if cc == c]
             p = [r['segment'] for r in ret if r['label'] == lab]
@@ -223,20 +215,16 @@ class MQDataset(Dataset):
         return dict(video=x, segs=segs, labels=torch.tensor([self.cls[m['label']] for m in ms], dtype=torch.long), idx=i)
 
 # %% ../../nbs/12b_mq_actionformer.ipynb #b9ee3207
-class MQTask(Task):
+class MQTask(FeatureHeadTask):
     "Ego4D MQ with an ActionFormer-style detector on EgoVLP features; the official detection mAP and retrieval recall."
-    name, metrics, monitor = 'ego4d_mq', MQ_METRICS, 'max mAP'
+    name, kind, metrics, monitor = 'ego4d_mq', 'mq', MQ_METRICS, 'max mAP'
+    metric, submission = staticmethod(mq_metrics), staticmethod(mq_submission)
     def __init__(self, run, tokenizer=None, loss=None):
         super().__init__(run, tokenizer, loss)
-        self.a = run.loader.args
-        ann, self.clips, self.video = load_splits(run, 'mq')
-        self.moments = {sp: items for sp, (_, items) in ann.items()}
-        self.uids = {sp: [u for u in cl if any(m['clip_uid'] == u for m in ann[sp][1])] for sp, (cl, _) in ann.items()}   # clips with moments
-        self.classes = sorted({m['label'] for ms in self.moments.values() for m in ms})
+        self.uids = {sp: list(dict.fromkeys(m['clip_uid'] for m in ms)) for sp, ms in self.items.items()}   # clips with moments
+        self.classes = sorted({m['label'] for ms in self.items.values() for m in ms})
         self.norm, self.stride = self.a.init_loss_norm, 2 ** self.a.backbone_arch[2]
-    def _ds(self, sp): return MQDataset(self.uids[sp], self.clips, self.video, self.moments[sp], self.classes, self.a.max_seq_len)
-    def train_dataset(self): return self._ds(self.run.loader.split)
-    def eval_dataset(self): return self._ds(self.a.eval_split)
+    def _ds(self, sp): return MQDataset(self.uids[sp], self.clips, self.video, self.items[sp], self.classes, self.a.max_seq_len)
     def collate(self):
         def f(items):
             T = math.ceil(max(len(it['video']) for it in items) / self.stride) * self.stride
@@ -247,7 +235,7 @@ class MQTask(Task):
         return f
     def build_model(self):
         a = self.a
-        return ActionFormer(next(iter(self.video.values())).shape[1], len(self.classes), a.embd_dim, a.backbone_arch, a.n_mha_win_size,
+        return ActionFormer(self.video_dim, len(self.classes), a.embd_dim, a.backbone_arch, a.n_mha_win_size,
                             a.n_head, a.dropout, a.cls_prior_prob, max(a.max_seq_len, self.stride))
     def _forward(self, model, b, device):
         out = model(b['video'].to(device), b['mask'].to(device))
@@ -269,13 +257,11 @@ class MQTask(Task):
 @torch.no_grad()
 def predict(self: MQTask, model, split=None, batch_size: int = 8, device='cpu') -> dict:
     "{clip_uid: [{label, score, segment}]} for the clips of `split` (default `eval_split`), segments in clip seconds."
-    ds, out, was, a = self._ds(split or self.a.eval_split), {}, model.training, self.a
-    model.eval()
-    for i in range(0, len(ds), batch_size):
-        b = self.collate()([ds[j] for j in range(i, min(i + batch_size, len(ds)))])
+    out, a, C = {}, self.a, len(self.classes)
+    for ds, b in self.batches(model, split, batch_size):
         (cls, reg, mask), pts = self._forward(model, b, device)
         for n, j in enumerate(b['idx'].tolist()):
-            u = ds.uids[j]; D, T = self.clips[u]['duration'], len(self.video[u]); C = len(self.classes)
+            u = ds.uids[j]; D, T = self.clips[u]['duration'], len(self.video[u])
             prob = (torch.sigmoid(cls[n]) * mask[n, :, None]).flatten()
             k = (prob > a.min_score).nonzero()[:, 0]
             k = k[prob[k].argsort(descending=True)[:5000]]                        # pre_nms_topk
@@ -285,33 +271,18 @@ def predict(self: MQTask, model, split=None, batch_size: int = 8, device='cpu') 
             ok = segs[:, 1] - segs[:, 0] > 0.05 * D / T
             dets = soft_nms(segs[ok].cpu(), prob[k][ok].cpu(), c[ok].cpu(), a.nms_sigma, a.min_score, a.max_seg_num)
             out[u] = [dict(label=self.classes[int(l)], score=round(float(s), 6), segment=[round(float(x), 3) for x in seg]) for seg, s, l in dets]
-    model.train(was)
     return out
 
 @patch
-def evaluate(self: MQTask, model, trainer) -> dict:
-    det = self.predict(trainer.unwrap(), device=trainer.device)
-    if trainer.acc.is_main_process: atomic_write_text(json.dumps(mq_submission(det)), Path(trainer.cfg.save_dir)/'mq_predictions.json')
-    m = mq_metrics(det, self.moments[self.a.eval_split])
-    return {k: m[k] for k in MQ_METRICS}
-
-@patch
-def baselines(self: MQTask, n: int = 20, seed: int = 0) -> dict:
-    """chance: `n` moments per clip of the training moments' mean relative length at random places, random classes and
-    scores; centre span: every class once, centred, of that length, scored by the class's training frequency."""
-    rng, tr = np.random.default_rng(seed), self.moments[self.run.loader.split]
-    frac = float(np.mean([(m['end'] - m['start']) / self.clips[m['clip_uid']]['duration'] for m in tr]))
-    freq = {c: sum(m['label'] == c for m in tr) / len(tr) for c in self.classes}
-    chance, centre = {}, {}
+def guesses(self: MQTask, rng, frac: float, train, n: int = 20) -> dict:
+    """chance: `n` moments per clip `frac` of its length long at random places, random classes and scores; centre
+    span: every class once, centred, of that length, scored by the class's training frequency."""
+    freq, chance, centre = {c: sum(m['label'] == c for m in train) / len(train) for c in self.classes}, {}, {}
     for u in self.uids[self.a.eval_split]:
         D = self.clips[u]['duration']; L = frac * D
         st = rng.uniform(0, D - L, n)
         chance[u] = [dict(label=self.classes[rng.integers(len(self.classes))], score=float(rng.random()), segment=[s, s + L]) for s in st]
         centre[u] = [dict(label=c, score=freq[c], segment=[D / 2 - L / 2, D / 2 + L / 2]) for c in self.classes]
-    ev = self.moments[self.a.eval_split]
-    return {k: {m: v for m, v in mq_metrics(d, ev).items() if m in MQ_METRICS} for k, d in (('chance', chance), ('centre span', centre))}
-
-@patch
-def chance(self: MQTask) -> dict: return self.baselines()['chance']
+    return {'chance': chance, 'centre span': centre}
 
 register_task('Ego4D_MQ_ActionFormer', MQTask, MQArgs)

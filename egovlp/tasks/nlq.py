@@ -4,7 +4,7 @@
 
 # %% ../../nbs/12a_nlq_mq_heads.ipynb #6fa189ee
 from __future__ import annotations
-import contextlib, hashlib, json, types
+import hashlib, json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,22 +14,20 @@ from torch import nn
 from torch.utils.data import Dataset
 from fastcore.basics import patch
 
-from ..core import F, setting, register_task, safe_path, get_logger, generate_once, atomic_write_text
+from ..core import F, setting, register_task, safe_path, get_logger, generate_once, atomic_save, atomic_write_text, cache_dir
+from ..factory import create_model, create_tokenizer
 from ..trainer import Task
+from .episodic import SPLIT_FILES, clip_sources, extract_features, text_features
 
 _log = get_logger('egovlp.tasks.nlq')
 
 # %% auto #0
-__all__ = ['SPLIT_FILES', 'NLQ_METRICS', 'read_annotations', 'load_features', 'cached_video_features', 'query_key',
-           'read_token_features', 'query_token_features', 'window_iou', 'nlq_metrics', 'nlq_submission',
-           'time_to_index', 'index_to_time', 'pool_rows', 'VSLNet', 'top_spans', 'vslnet_loss', 'NLQDataset',
-           'nlq_collate', 'NLQArgs', 'load_splits', 'NLQTask', 'nlq_baselines']
+__all__ = ['NLQ_METRICS', 'read_annotations', 'load_features', 'cached_video_features', 'query_key', 'read_token_features',
+           'query_token_features', 'window_iou', 'nlq_metrics', 'nlq_submission', 'time_to_index', 'index_to_time',
+           'pool_rows', 'VSLNet', 'top_spans', 'vslnet_loss', 'NLQDataset', 'nlq_collate', 'NLQArgs', 'FeatureHeadTask',
+           'NLQTask']
 
 # %% ../../nbs/12a_nlq_mq_heads.ipynb #df2611be
-SPLIT_FILES = {'nlq': {'train': 'nlq_train.json', 'val': 'nlq_val.json', 'test': 'nlq_test_unannotated.json'},
-               'mq': {'train': 'moments_train.json', 'val': 'moments_val.json', 'test': 'moments_test_unannotated.json'}}
-"The Ego4D v1 annotation file of each split."
-
 def read_annotations(path, kind: str = 'nlq') -> tuple[dict, list]:
     """An Ego4D `nlq_*.json` (`kind='nlq'`) or `moments_*.json` (`'mq'`) → (clips {clip_uid: {video_uid, start_sec,
     end_sec, duration}}, items): NLQ queries {clip_uid, annotation_uid, query_idx, query, start, end} or MQ primary
@@ -75,35 +73,20 @@ def load_features(folder, uids, what: str = 'data_loader.args.feature_dir') -> d
 # %% ../../nbs/12a_nlq_mq_heads.ipynb #26bd8a51
 def _sha(*parts) -> str: return hashlib.sha1(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
-def _file_sha(p) -> str:
-    h = hashlib.sha1()
-    with open(p, 'rb') as f:
-        for b in iter(lambda: f.read(1 << 22), b''): h.update(b)
-    return h.hexdigest()[:16]
-
-def _local_acc():
-    "What `extract_features` needs of an accelerator, for this process alone (`generate_once` keeps the first finished copy)."
-    dev = torch.device('cuda', torch.cuda.current_device()) if torch.cuda.is_available() else torch.device('cpu')
-    return types.SimpleNamespace(process_index=0, num_processes=1, device=dev, is_main_process=True, autocast=contextlib.nullcontext,
-                                 wait_for_everyone=lambda: None, unwrap_model=lambda m: m)
-
-def _model(run):
-    from egovlp.factory import create_model
-    if not run.model.load_checkpoint: raise ValueError(f"{run.source}: no data_loader.args.feature_dir and no arch.args.load_checkpoint to extract features with")
-    return create_model(run.model).eval()
+def _checkpoint_sha(run) -> str:
+    "The content hash of the run's checkpoint, whose features are cached under it; without one there is nothing to extract with."
+    if not run.model.load_checkpoint: raise ValueError(f"{run.source}: no data_loader.args.feature_dir / text_feature_file and no arch.args.load_checkpoint to extract features with")
+    with open(run.model.load_checkpoint, 'rb') as f: return hashlib.file_digest(f, 'sha1').hexdigest()[:16]
 
 def cached_video_features(run, clips: dict) -> Path:
     "The folder of `<clip_uid>.pt` features of `clips` extracted with the run's model, written once into the cache."
-    from egovlp.tasks.episodic import extract_features    # the extractor of notebook 12
     L, v = run.loader, run.loader.video
-    params = dict(checkpoint=_file_sha(run.model.load_checkpoint), clips=_sha(sorted((u, c['start_sec'], c['end_sec']) for u, c in clips.items())),
+    params = dict(checkpoint=_checkpoint_sha(run), clips=_sha(sorted((u, c['start_sec'], c['end_sec']) for u, c in clips.items())),
                   data_dir=str(Path(L.data_dir).resolve()), frames=v.num_frames, res=v.input_res, loading=v.loading)
     def gen(out):
-        m, acc = _model(run), _local_acc()
-        src = [dict(uid=u, path=str(safe_path(L.data_dir, f"{c['video_uid']}.mp4", what='video_uid')), start_sec=c['start_sec'],
-                    end_sec=c['end_sec']) for u, c in clips.items()]
-        r = extract_features(m.to(acc.device), src, out, frames_per_window=v.num_frames, size=v.input_res, loading=v.loading,
-                             accelerator=None, progress=False)     # this process alone (generate_once keeps one copy)
+        m = create_model(run.model).eval().to('cuda' if torch.cuda.is_available() else 'cpu')
+        r = extract_features(m, clip_sources([dict(c, uid=u) for u, c in clips.items()], L.data_dir), out, frames_per_window=v.num_frames,
+                             size=v.input_res, loading=v.loading, accelerator=None, progress=False)   # this process alone (generate_once keeps one copy)
         if r['failed']: raise RuntimeError(f"feature extraction failed for {len(r['failed'])} clips: {list(r['failed'].items())[:2]}")
     return Path(generate_once('EgoVLP clip features', 'episodic_features', 1, 0, params, {}, gen))
 
@@ -111,26 +94,17 @@ def query_key(q) -> str: return f"{q['annotation_uid']}_{q['query_idx']}"
 
 def read_token_features(path, queries) -> dict:
     "{query_key: (L, D) float32} from a .pt of {'<annotation_uid>_<query_idx>': (L, D) or {'input_ids': (L, D), ...}}."
-    d = torch.load(path, map_location='cpu', weights_only=True)
-    miss = [query_key(q) for q in queries if query_key(q) not in d]
-    if miss: raise KeyError(f"data_loader.args.text_feature_file {path}: no token features for {len(miss)} queries, e.g. {miss[:3]}")
-    return {query_key(q): (d[query_key(q)]['input_ids'] if isinstance(d[query_key(q)], dict) else d[query_key(q)]).float() for q in queries}
+    d, keys = torch.load(path, map_location='cpu', weights_only=True), [query_key(q) for q in queries]
+    if miss := [k for k in keys if k not in d]: raise KeyError(f"data_loader.args.text_feature_file {path}: no token features for {len(miss)} queries, e.g. {miss[:3]}")
+    return {k: (d[k]['input_ids'] if isinstance(d[k], dict) else d[k]).float() for k in keys}
 
-@torch.no_grad()
-def query_token_features(run, tokenizer, texts, batch_size: int = 256) -> dict:
-    "{query text: (L, 256) float32}: the text tower's projected token features ([CLS]/[SEP] kept), cached per checkpoint."
-    from egovlp.core import cache_dir
+def query_token_features(run, tokenizer, texts) -> dict:
+    "{query text: (L, 256) float32}: the text tower's projected token features ([CLS]/[SEP] kept; `episodic.text_features`), cached per checkpoint."
     texts = sorted(set(texts))
-    p = cache_dir('nlq_token_features', f"{_file_sha(run.model.load_checkpoint)}_{_sha(texts)}.pt")
+    p = cache_dir('nlq_token_features', f"{_checkpoint_sha(run)}_{_sha(texts)}.pt")
     if p.is_file(): return torch.load(p, weights_only=True)
-    from egovlp.model import tokenize
-    from egovlp.core import atomic_save
-    m, out = _model(run), {}
-    for b in range(0, len(texts), batch_size):
-        tok = tokenize(tokenizer, texts[b:b + batch_size])
-        t, n = m.compute_text_tokens(tok).float(), tok['attention_mask'].sum(1)
-        out.update({s: t[j, :n[j]].clone() for j, s in enumerate(texts[b:b + batch_size])})
-    p.parent.mkdir(parents=True, exist_ok=True); atomic_save(out, p)
+    out = {k: f['tokens'] for k, f in text_features(create_model(run.model), tokenizer, [dict(key=t, query=t) for t in texts]).items()}
+    atomic_save(out, p)
     return out
 
 # %% ../../nbs/12a_nlq_mq_heads.ipynb #9c2ad27a
@@ -192,9 +166,6 @@ def pool_rows(x: torch.Tensor, n: int) -> torch.Tensor:
 # %% ../../nbs/12a_nlq_mq_heads.ipynb #f7f08863
 def _mask_logits(x, mask): return x + (1.0 - mask.float()) * -1e30
 
-class _Conv1D(nn.Linear):
-    "A kernel-1 convolution over (B, T, C) = a linear layer."
-
 class _Encoder(nn.Module):
     "VSLNet's FeatureEncoder: positions, 4 depthwise-separable conv blocks, masked self-attention, a position-wise layer."
     def __init__(self, dim, heads, max_pos_len, drop, kernel=7, layers=4):
@@ -204,7 +175,7 @@ class _Encoder(nn.Module):
                                    for _ in range(layers))
         self.conv_norms = nn.ModuleList(nn.LayerNorm(dim, eps=1e-6) for _ in range(layers))
         self.attn, self.n1, self.n2 = nn.MultiheadAttention(dim, heads, dropout=drop, batch_first=True), nn.LayerNorm(dim, eps=1e-6), nn.LayerNorm(dim, eps=1e-6)
-        self.out = _Conv1D(dim, dim)
+        self.out = nn.Linear(dim, dim)
     def forward(self, x, mask):
         x = x + self.pos(torch.arange(x.shape[1], device=x.device))
         for conv, norm in zip(self.convs, self.conv_norms):
@@ -218,7 +189,7 @@ class _CQAttention(nn.Module):
     def __init__(self, dim, drop):
         super().__init__()
         self.wc, self.wq, self.wm = nn.Linear(dim, 1, bias=False), nn.Linear(dim, 1, bias=False), nn.Parameter(torch.empty(1, 1, dim))
-        nn.init.xavier_uniform_(self.wm); self.drop, self.out = nn.Dropout(drop), _Conv1D(4 * dim, dim)
+        nn.init.xavier_uniform_(self.wm); self.drop, self.out = nn.Dropout(drop), nn.Linear(4 * dim, dim)
     def forward(self, c, q, cm, qm):
         c, q = self.drop(c), self.drop(q)
         s = self.wc(c) + self.wq(q).transpose(1, 2) + (c * self.wm) @ q.transpose(1, 2)           # (B, Tc, Tq)
@@ -232,13 +203,13 @@ class VSLNet(nn.Module):
     "VSLNet over (B, T, video_dim) rows and (B, L, text_dim) query token features; returns start/end logits and highlight scores."
     def __init__(self, video_dim=256, text_dim=256, dim=128, heads=8, max_pos_len=256, drop=0.2):
         super().__init__()
-        self.vproj, self.qproj = nn.Sequential(nn.Dropout(drop), _Conv1D(video_dim, dim)), nn.Sequential(nn.Dropout(drop), nn.Linear(text_dim, dim))
+        self.vproj, self.qproj = nn.Sequential(nn.Dropout(drop), nn.Linear(video_dim, dim)), nn.Sequential(nn.Dropout(drop), nn.Linear(text_dim, dim))
         self.encoder, self.cqa = _Encoder(dim, heads, max_pos_len, drop), _CQAttention(dim, drop)
-        self.pool, self.cat = nn.Linear(dim, 1, bias=False), _Conv1D(2 * dim, dim)
-        self.highlight = _Conv1D(dim, 1)
+        self.pool, self.cat = nn.Linear(dim, 1, bias=False), nn.Linear(2 * dim, dim)
+        self.highlight = nn.Linear(dim, 1)
         self.span_encoder = _Encoder(dim, heads, max_pos_len, drop)
         self.sn, self.en = nn.LayerNorm(dim, eps=1e-6), nn.LayerNorm(dim, eps=1e-6)
-        block = lambda: nn.Sequential(_Conv1D(2 * dim, dim), nn.ReLU(), _Conv1D(dim, 1))
+        block = lambda: nn.Sequential(nn.Linear(2 * dim, dim), nn.ReLU(), nn.Linear(dim, 1))
         self.start, self.end = block(), block()
     def forward(self, video, vmask, query, qmask):
         v, q = self.encoder(self.vproj(video), vmask), self.encoder(self.qproj(query), qmask)
@@ -291,7 +262,6 @@ def nlq_collate(items) -> dict:
         out |= dict(s=torch.tensor([it['s'] for it in items]), e=torch.tensor([it['e'] for it in items]), h=pad([it['h'] for it in items]))
     return out
 
-# %% ../../nbs/12a_nlq_mq_heads.ipynb #0c41a8b0
 @dataclass
 class NLQArgs:
     "The loader keys of `Ego4D_NLQ_VSLNet` (`data_loader.args`); VSLNet's published settings as the defaults."
@@ -307,83 +277,89 @@ class NLQArgs:
                                             "(text/vslnet.pt of scripts/extract_features.py); None: the text tower of arch.args.load_checkpoint")
 
 # %% ../../nbs/12a_nlq_mq_heads.ipynb #ba8877d4
-def load_splits(run, kind: str) -> tuple:
-    """(`{split: (clips, items)}`, `{clip_uid: clip}`, `{clip_uid: (T, D) features}`) of the run's training split and
-    `eval_split`: the annotations of `kind` ('nlq' or 'mq') and the features of every clip in them."""
-    L, a = run.loader, run.loader.args
-    ann = {sp: read_annotations(safe_path(L.meta_dir, SPLIT_FILES[kind][sp]), kind) for sp in dict.fromkeys((L.split, a.eval_split))}
-    clips = {u: c for cl, _ in ann.values() for u, c in cl.items()}
-    return ann, clips, load_features(a.feature_dir or cached_video_features(run, clips), clips)
-
-class NLQTask(Task):
-    "Ego4D NLQ with VSLNet on EgoVLP features: trains on `data_loader.args.split`, scores `eval_split` with the official metric."
-    name, metrics, monitor = 'ego4d_nlq', NLQ_METRICS, 'max R1@0.3'
+class FeatureHeadTask(Task):
+    """A head trained on clip features (NLQ, MQ): the `kind` annotations of the training split and `eval_split` with
+    their times, their clips' features (`feature_dir`, or extracted once), the challenge file and the official metric."""
+    kind = 'nlq'
     def __init__(self, run, tokenizer=None, loss=None):
         super().__init__(run, tokenizer, loss)
-        self.a = run.loader.args
-        ann, self.clips, self.video = load_splits(run, 'nlq')
-        self.queries = {sp: [q for q in items if q['start'] is not None] for sp, (_, items) in ann.items()}
-        qs = [q for qs in self.queries.values() for q in qs]
-        if self.a.text_feature_file: self.text = read_token_features(self.a.text_feature_file, qs)
-        else:
-            from egovlp.factory import create_tokenizer
-            tf = query_token_features(run, self.tokenizer or create_tokenizer(run.model), [q['query'] for q in qs])
-            self.text = {query_key(q): tf[q['query']] for q in qs}
-    def _ds(self, split): return NLQDataset(self.queries[split], self.clips, self.video, self.text, self.a.max_pos_len)
+        L, self.a = run.loader, run.loader.args
+        ann = {sp: read_annotations(safe_path(L.meta_dir, SPLIT_FILES[self.kind][sp]), self.kind) for sp in dict.fromkeys((L.split, self.a.eval_split))}
+        self.items = {sp: [x for x in items if x['start'] is not None] for sp, (_, items) in ann.items()}
+        self.clips = {u: c for cl, _ in ann.values() for u, c in cl.items()}
+        self.video = load_features(self.a.feature_dir or cached_video_features(run, self.clips), self.clips)
+        self.video_dim = next(iter(self.video.values())).shape[1]
     def train_dataset(self): return self._ds(self.run.loader.split)
     def eval_dataset(self): return self._ds(self.a.eval_split)
+    def batches(self, model, split=None, batch_size: int = 64):
+        "(dataset, collated batch) over `split` (default `eval_split`), `model` in eval mode meanwhile."
+        ds, was, f = self._ds(split or self.a.eval_split), model.training, self.collate()
+        model.eval()
+        try:
+            for i in range(0, len(ds), batch_size): yield ds, f([ds[j] for j in range(i, min(i + batch_size, len(ds)))])
+        finally: model.train(was)
+    def evaluate(self, model, trainer) -> dict:
+        "Predict `eval_split`, write the challenge file `<save_dir>/<kind>_predictions.json`, score it."
+        res = self.predict(trainer.unwrap(), device=trainer.device)
+        if trainer.acc.is_main_process:
+            atomic_write_text(json.dumps(self.submission(res)), Path(trainer.cfg.save_dir)/f'{self.kind}_predictions.json')
+        m = self.metric(res, self.items[self.a.eval_split])
+        if m['n_missing']: _log.warning(f"{self.kind.upper()}: {m['n_missing']} items of {self.a.eval_split} without a prediction")
+        return {k: m[k] for k in self.metrics}
+    def baselines(self, seed: int = 0) -> dict:
+        "The metrics of `guesses` that see neither video nor text (`chance()` is the first); `frac`: the training items' mean relative length."
+        tr = self.items[self.run.loader.split]
+        frac = float(np.mean([(x['end'] - x['start']) / self.clips[x['clip_uid']]['duration'] for x in tr]))
+        return {k: {m: v for m, v in self.metric(g, self.items[self.a.eval_split]).items() if m in self.metrics}
+                for k, g in self.guesses(np.random.default_rng(seed), frac, tr).items()}
+    def chance(self) -> dict: return self.baselines()['chance']
+
+class NLQTask(FeatureHeadTask):
+    "Ego4D NLQ with VSLNet on EgoVLP features: trains on `data_loader.args.split`, scores `eval_split` with the official metric."
+    name, kind, metrics, monitor = 'ego4d_nlq', 'nlq', NLQ_METRICS, 'max R1@0.3'
+    metric, submission = staticmethod(nlq_metrics), staticmethod(nlq_submission)
+    def __init__(self, run, tokenizer=None, loss=None):
+        super().__init__(run, tokenizer, loss)
+        qs = [q for qs in self.items.values() for q in qs]
+        if self.a.text_feature_file: self.text = read_token_features(self.a.text_feature_file, qs)
+        else:
+            tf = query_token_features(run, self.tokenizer or create_tokenizer(run.model), [q['query'] for q in qs])
+            self.text = {query_key(q): tf[q['query']] for q in qs}
+    def _ds(self, split): return NLQDataset(self.items[split], self.clips, self.video, self.text, self.a.max_pos_len)
     def collate(self): return nlq_collate
     def build_model(self):
-        a, dv, dt = self.a, next(iter(self.video.values())).shape[1], next(iter(self.text.values())).shape[1]
-        return VSLNet(dv, dt, a.dim, a.num_heads, a.max_pos_len, a.drop_rate)
+        return VSLNet(self.video_dim, next(iter(self.text.values())).shape[1], self.a.dim, self.a.num_heads, self.a.max_pos_len, self.a.drop_rate)
     def step(self, model, batch, trainer):
         b = {k: v.to(trainer.device) for k, v in batch.items()}
         start, end, h = model(b['video'], b['vmask'], b['text'], b['qmask'])
         return vslnet_loss(start, end, h, b['s'], b['e'], b['h'], b['vmask'], self.a.highlight_lambda), len(b['idx'])
 
-    @torch.no_grad()
-    def predict(self, model, split=None, batch_size: int = 64, device='cpu') -> list:
-        "The submission's `results` for the queries of `split` (default `eval_split`): top-k windows in clip seconds."
-        ds, out, was = self._ds(split or self.a.eval_split), [], model.training
-        model.eval()
-        for i in range(0, len(ds), batch_size):
-            b = {k: v.to(device) for k, v in nlq_collate([ds[j] for j in range(i, min(i + batch_size, len(ds)))]).items()}
-            si, ei = top_spans(*model(b['video'], b['vmask'], b['text'], b['qmask'])[:2], self.a.topk)
-            for n, j in enumerate(b['idx'].tolist()):
-                q, T = ds.q[j], int(b['vmask'][n].sum())
-                out.append(dict(clip_uid=q['clip_uid'], annotation_uid=q['annotation_uid'], query_idx=q['query_idx'],
-                                predicted_times=[index_to_time(s, e, T, self.clips[q['clip_uid']]['duration']) for s, e in zip(si[n].tolist(), ei[n].tolist())]))
-        model.train(was)
-        return out
-    def evaluate(self, model, trainer) -> dict:
-        res = self.predict(trainer.unwrap(), device=trainer.device)
-        if trainer.acc.is_main_process:
-            atomic_write_text(json.dumps(nlq_submission(res)), Path(trainer.cfg.save_dir)/'nlq_predictions.json')
-        m = nlq_metrics(res, self.queries[self.a.eval_split])
-        if m['n_missing']: _log.warning(f"{m['n_missing']} queries without a prediction")
-        return {k: m[k] for k in NLQ_METRICS}
-
 # %% ../../nbs/12a_nlq_mq_heads.ipynb #32906b4c
-def _baseline_results(queries, clips, T_of, windows) -> list:
-    return [dict(clip_uid=q['clip_uid'], annotation_uid=q['annotation_uid'], query_idx=q['query_idx'],
-                 predicted_times=windows(q, clips[q['clip_uid']]['duration'], T_of(q))) for q in queries]
-
-def nlq_baselines(queries, clips, train_queries, T_of, topk: int = 5, seed: int = 0) -> dict:
-    "{'chance': metrics, 'centre span': metrics} of `queries` (`T_of(q)`: the rows of its clip the model sees)."
-    rng = np.random.default_rng(seed)
-    def rand(q, D, T):
-        s, e = np.sort(rng.integers(0, T, (topk, 2)), 1).T
-        return [index_to_time(a, b, T, D) for a, b in zip(s, e)]
-    frac = float(np.mean([(q['end'] - q['start']) / clips[q['clip_uid']]['duration'] for q in train_queries]))
-    centre = lambda q, D, T: [(max(0., D / 2 - f * frac * D / 2), min(D, D / 2 + f * frac * D / 2)) for f in (1, 2, .5, 4, .25)[:topk]]
-    return {name: {k: v for k, v in nlq_metrics(_baseline_results(queries, clips, T_of, w), queries).items() if k in NLQ_METRICS}
-            for name, w in (('chance', rand), ('centre span', centre))}
+@patch
+@torch.no_grad()
+def predict(self: NLQTask, model, split=None, batch_size: int = 64, device='cpu') -> list:
+    "The submission's `results` for the queries of `split` (default `eval_split`): top-k windows in clip seconds."
+    out = []
+    for ds, b in self.batches(model, split, batch_size):
+        b = {k: v.to(device) for k, v in b.items()}
+        si, ei = top_spans(*model(b['video'], b['vmask'], b['text'], b['qmask'])[:2], self.a.topk)
+        for n, j in enumerate(b['idx'].tolist()):
+            q, T = ds.q[j], int(b['vmask'][n].sum())
+            out.append(dict(clip_uid=q['clip_uid'], annotation_uid=q['annotation_uid'], query_idx=q['query_idx'],
+                            predicted_times=[index_to_time(s, e, T, self.clips[q['clip_uid']]['duration']) for s, e in zip(si[n].tolist(), ei[n].tolist())]))
+    return out
 
 @patch
-def baselines(self: NLQTask) -> dict:
-    "Chance and centre span on the evaluation split (`chance()` is the first)."
-    return nlq_baselines(self.queries[self.a.eval_split], self.clips, self.queries[self.run.loader.split],
-                         lambda q: min(len(self.video[q['clip_uid']]), self.a.max_pos_len), self.a.topk)
-NLQTask.chance = lambda self: self.baselines()['chance']
+def guesses(self: NLQTask, rng, frac: float, train) -> dict:
+    "chance: `topk` random row pairs (start ≤ end) per query; centre span: centred windows 1, 2, ½, 4, ¼ × `frac` of the clip."
+    out = {'chance': [], 'centre span': []}
+    for q in self.items[self.a.eval_split]:
+        key, D = {k: q[k] for k in ('clip_uid', 'annotation_uid', 'query_idx')}, self.clips[q['clip_uid']]['duration']
+        T = min(len(self.video[q['clip_uid']]), self.a.max_pos_len)          # the rows the model sees
+        s, e = np.sort(rng.integers(0, T, (self.a.topk, 2)), 1).T
+        out['chance'].append(key | dict(predicted_times=[index_to_time(a, b, T, D) for a, b in zip(s, e)]))
+        out['centre span'].append(key | dict(predicted_times=[(max(0., D / 2 - f * frac * D / 2), min(D, D / 2 + f * frac * D / 2))
+                                                              for f in (1, 2, .5, 4, .25)[:self.a.topk]]))
+    return out
 
 register_task('Ego4D_NLQ_VSLNet', NLQTask, NLQArgs)
