@@ -32,9 +32,8 @@ def egomcq_results(checkpoint=None, egomcq=None, data_dir=None, out=None, chunk_
         return MCQResults.load(out, egomcq=egomcq), EgoMCQ(egomcq, data_dir, chunk_sec=chunk_sec, loading=loading)
     model = load_model(checkpoint, device=device)
     mcq = EgoMCQ(egomcq, data_dir, num_frames=model.num_frames, size=model.input_res, chunk_sec=chunk_sec, loading=loading)
-    with torch.no_grad():
-        r = EgoMCQEvaluator(mcq, model.tokenizer, batch_size=batch_size, num_workers=num_workers).results(
-            model, checkpoint=Path(str(checkpoint)).name)
+    r = EgoMCQEvaluator(mcq, model.tokenizer, batch_size=batch_size, num_workers=num_workers).results(    # encoders: no_grad
+        model, checkpoint=Path(str(checkpoint)).name)
     if out is not None: r.save(out)
     return r, mcq
 
@@ -65,23 +64,19 @@ def with_labels(r: MCQResults, verb_names=None, noun_names=None) -> pd.DataFrame
     return df
 
 # %% ../nbs/21_egomcq_analysis.ipynb #5a9a61af
-def _acc_table(df, key) -> pd.DataFrame:
-    g = df.groupby(key, observed=True)
-    t = pd.DataFrame({'n': g.size(), 'accuracy %': 100 * g.correct.mean()})
-    for typ in ('inter', 'intra'):
-        s = df[df.type == typ].groupby(key, observed=True)
-        t[f'n {typ}'] = s.size(); t[f'{typ} %'] = 100 * s.correct.mean()
-    t = t.fillna({'n inter': 0, 'n intra': 0}).astype({'n inter': int, 'n intra': int})
-    return t.round(1)
-
 def accuracy_by(r: MCQResults, by: str, bins: int = 4, verb_names=None, noun_names=None) -> pd.DataFrame:
     "Accuracy (%) and counts per 'verb' | 'noun' | 'clip_len' | 'margin' (quantile bins), overall and per type."
-    df = with_labels(r, verb_names, noun_names)
-    if by in ('verb', 'noun'): return _acc_table(df, f'{by}_label').sort_values('n', ascending=False)
-    if by in ('clip_len', 'margin'):
-        df[by] = pd.qcut(df[by], bins, duplicates='drop')
-        return _acc_table(df, by)
-    raise ValueError(f"accuracy_by: by={by!r}, expected 'verb', 'noun', 'clip_len' or 'margin'")
+    if by not in ('verb', 'noun', 'clip_len', 'margin'):
+        raise ValueError(f"accuracy_by: by={by!r}, expected 'verb', 'noun', 'clip_len' or 'margin'")
+    df, key = with_labels(r, verb_names, noun_names), f'{by}_label' if by in ('verb', 'noun') else by
+    if key == by: df[by] = pd.qcut(df[by], bins, duplicates='drop')
+    g = df.groupby(key, observed=True).correct
+    t = pd.DataFrame({'n': g.size(), 'accuracy %': 100 * g.mean()})
+    for typ in ('inter', 'intra'):
+        s = df[df.type == typ].groupby(key, observed=True).correct
+        t[f'n {typ}'] = s.size(); t[f'{typ} %'] = 100 * s.mean()
+    t = t.fillna({'n inter': 0, 'n intra': 0}).astype({'n inter': int, 'n intra': int}).round(1)
+    return t if key == by else t.sort_values('n', ascending=False)
 
 # %% ../nbs/21_egomcq_analysis.ipynb #2cabe68d
 def verb_confusions(r: MCQResults, types=('intra',), verb_names=None, noun_names=None) -> pd.DataFrame:
@@ -98,16 +93,13 @@ def disagreements(a: MCQResults, b: MCQResults, names=('A', 'B')) -> tuple[pd.Da
                          f"{b.egomcq} (sha256 {b.fingerprint[:12]}…): expected the same egomcq.json")
     qa, qb = a.questions, b.questions
     if list(qa.key) != list(qb.key): raise ValueError("the two result files list different questions")
-    A_, B_ = names
-    both = pd.DataFrame({'type': qa.type, A_: qa.correct.to_numpy(), B_: qb.correct.to_numpy()})
-    outcome = pd.Series(np.select([both[A_] & both[B_], both[A_], both[B_]], ['both right', f'only {A_}', f'only {B_}'],
-                                  'both wrong'), name='outcome')
-    summary = pd.crosstab(both.type, outcome).reindex(columns=['both right', f'only {A_}', f'only {B_}', 'both wrong'],
-                                                      fill_value=0)
-    m = both[A_] != both[B_]
+    (A_, B_), ra, rb = names, qa.correct.to_numpy(), qb.correct.to_numpy()
+    kinds = ['both right', f'only {A_}', f'only {B_}', 'both wrong']
+    outcome = pd.Series(np.select([ra & rb, ra, rb], kinds[:3], kinds[3]), index=qa.index, name='outcome')
+    summary = pd.crosstab(qa.type, outcome).reindex(columns=kinds, fill_value=0)
     diff = pd.DataFrame({'key': qa.key, 'type': qa.type, 'query': qa['query'], 'answer': qa.answer,
                          f'pred {A_}': qa.prediction, f'pred {B_}': qb.prediction.to_numpy(),
-                         f'margin {A_}': qa.margin.round(3), f'margin {B_}': qb.margin.round(3).to_numpy()})[m]
+                         f'margin {A_}': qa.margin.round(3), f'margin {B_}': qb.margin.round(3).to_numpy()})[ra != rb]
     return summary, diff.reset_index(drop=True)
 
 # %% ../nbs/21_egomcq_analysis.ipynb #aee93ea5
