@@ -162,7 +162,6 @@ class EgoVLP(FrozenInTime):
         if e <= s: raise ValueError(f"{p}: empty clip [{start}, {end}] s (the video is {info.num_frames / info.fps:.2f} s)")
         return read_frames(p, sample_frame_indices(self.num_frames, s, e, 'uniform'))
 
-    @torch.no_grad()
     def encode_video(self, x, start: float | None = None, end: float | None = None, batch_size: int = 16, autocast=False,
                      accelerator=None, num_workers: int = 0) -> torch.Tensor:
         "(B, D) L2-normalised video embeddings of a path / paths / uint8 frames (T,H,W,3) / a batch (B,T,H,W,3)."
@@ -171,7 +170,6 @@ class EgoVLP(FrozenInTime):
         ds = _Clips(_clip_list(x), self.num_frames, self.transform, lambda p: self.read_video(p, start, end))
         return F.normalize(encode(self, ds, fn, accelerator, batch_size, num_workers), dim=-1)
 
-    @torch.no_grad()
     def encode_text(self, texts: Sequence[str], batch_size: int = 256, autocast=False) -> torch.Tensor:
         "(N, D) L2-normalised text embeddings of a list of strings (one string: one row)."
         with _autocast(self.device, autocast):
@@ -223,7 +221,6 @@ def load_model(source, device=None, num_frames: int | None = None, config=None, 
     return model.to(device or ('cuda' if torch.cuda.is_available() else 'cpu')).eval()
 
 # %% ../nbs/20_inference.ipynb #b6583e8b
-@torch.no_grad()
 def zero_shot_classify(model: EgoVLP, videos, class_names: Sequence[str], templates: Sequence[str] | None = None,
                        k: int = 5, start=None, end=None, temperature: float = TEMPERATURE, batch_size: int = 16,
                        autocast=False) -> dict:
