@@ -49,11 +49,11 @@ def class_label(i: int, names=None) -> str:
 
 def with_labels(r: MCQResults, verb_names=None, noun_names=None) -> pd.DataFrame:
     "The per-question table with verb / noun / predicted-verb labels (mini-EgoClip names by default)."
+    df = r.questions.copy()
     if verb_names is None or noun_names is None:
         from egovlp.synth import MINI_VERBS, MINI_NOUNS
-        q = r.questions
-        if set(q.verb) <= set(MINI_VERBS) | {-1} and set(q.noun) <= set(MINI_NOUNS) | {-1}: verb_names, noun_names = verb_names or MINI_VERBS, noun_names or MINI_NOUNS
-    df = r.questions.copy()
+        if set(df.verb) <= set(MINI_VERBS) | {-1} and set(df.noun) <= set(MINI_NOUNS) | {-1}:
+            verb_names, noun_names = verb_names or MINI_VERBS, noun_names or MINI_NOUNS
     short = lambda s: s.split('_(')[0] if isinstance(s, str) else s
     df['verb_label'] = [short(class_label(v, verb_names)) for v in df.verb]
     df['noun_label'] = [class_label(v, noun_names) for v in df.noun]

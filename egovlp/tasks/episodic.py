@@ -195,7 +195,7 @@ def read_features(folder) -> dict:
 def extract_features(model, clips, out_dir, *, rate: float = RATE, frames_per_window: int = 4, size: int = 224,
                      batch_size: int = 64, feature: str = 'proj', fmt: str = 'pt', loading: str = 'strict', accelerator=None,
                      progress: bool = False, num_workers: int = 0, group_windows: int = 16384, fail_after: int | None = None) -> dict:
-    "Write `video/<uid>.<fmt>` (float32 (T, D)), `feature_shapes.json`, `extraction.json` → {'done', 'skipped', 'failed', 'notes', 'shapes', ...}."
+    "Write `video/<uid>.<fmt>` float32 (T, D), `feature_shapes.json`, `extraction.json` → {'done', 'skipped', 'failed', ...}."
     if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not rate > 0:
         raise ValueError(f"rate must be windows per second, a number > 0 (EgoVLP: {RATE}), got {rate!r}")
     for name, v, ok in (('feature', feature, ('proj', 'cls')), ('fmt', fmt, ('pt', 'npy')), ('loading', loading, ('strict', 'lax'))):
