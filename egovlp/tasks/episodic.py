@@ -23,7 +23,7 @@ log = logging.getLogger('egovlp.episodic')
 # %% auto #0
 __all__ = ['log', 'RATE', 'SPLIT_FILES', 'TASK_KINDS', 'EXTRACTION_KEYS', 'window_frame_indices', 'num_windows', 'window_times',
            'EpisodicFormatError', 'read_episodic', 'read_episodic_splits', 'clip_sources', 'ExtractionError',
-           'clip_windows', 'ClipWindows', 'extract_features', 'read_features', 'text_features', 'save_text_features',
+           'clip_windows', 'ClipWindows', 'read_features', 'extract_features', 'text_features', 'save_text_features',
            'grounding_queries', 'grounding', 'EpisodicArgs', 'EpisodicTask', 'extract_cli']
 
 # %% ../../nbs/12_ego4d_episodic.ipynb #81fd23e5
@@ -31,8 +31,7 @@ RATE = 1.87
 "Windows per second of the original extractor (`fps = 1.87` hard-coded); 1.875 = one window per 16 frames at 30 fps."
 
 def window_frame_indices(start_sec: float, end_sec: float, n_frames: int, rate: float = RATE, frames_per_window: int = 4, fps: float = 30) -> np.ndarray:
-    """Video frame numbers of each feature window, int (T, fpw), as the original: the middle frames of `int(dur*rate*fpw + 1)`
-    equal segments of [start*fps, min(n_frames, end*fps)], the first T*fpw of them in windows of fpw (T = that // fpw)."""
+    "Video frame numbers (T, fpw) of each feature window, as the original: middle frames of `int(dur*rate*fpw + 1)` segments."
     dur = float(end_sec) - float(start_sec)
     if not dur > 0: raise ValueError(f"window_frame_indices: end_sec {end_sec} must be > start_sec {start_sec}")
     n_seg = int(dur*rate*frames_per_window + 1)
@@ -65,8 +64,7 @@ def _num(x, where, key):
     raise EpisodicFormatError(f"{where}: {key} must be a finite number, got {x!r}")
 
 def read_episodic(path, loading: str = 'strict') -> dict:
-    """An Ego4D `nlq_*.json` / `moments_*.json` → {'clips', 'queries' (NLQ), 'moments' (MQ), 'problems'}. 'strict': a missing
-    key or a query without text is an error naming the file and clip_uid; 'lax': skipped and listed in 'problems'."""
+    "An Ego4D `nlq_*.json` / `moments_*.json` → {'clips', 'queries' (NLQ), 'moments' (MQ), 'problems' (lax: what was skipped)}."
     path = Path(path)
     if not path.is_file(): raise FileNotFoundError(f"annotation file not found: {path}")
     try: data = json.loads(path.read_text())
@@ -126,8 +124,7 @@ def clip_sources(clips, data_dir, chunk_sec: float | None = None) -> list[dict]:
 class ExtractionError(RuntimeError): "A clip could not be extracted: names the video file and the clip_uid."
 
 def clip_windows(clip: dict, rate: float = RATE, frames_per_window: int = 4, loading: str = 'strict', tolerance_sec: float = 1.0) -> dict:
-    """`clip` (uid, path: a video or a folder of `<k>.mp4` chunks with chunk_sec; start_sec/end_sec, None = the video's)
-    with its video `files`, `fps`, window frame indices `idx` (T, fpw) and a `note` (lax clamping)."""
+    "`clip` (uid, path: a video or a folder of `<k>.mp4` chunks, start_sec/end_sec) with its `files`, `fps`, `idx` (T, fpw), `note`."
     p, uid = Path(clip['path']), clip['uid']
     where, chunk = f"{p}: clip_uid {uid}", clip.get('chunk_sec') if p.is_dir() else None
     if p.is_dir() and not chunk: raise ExtractionError(f"{where}: a folder of chunks needs chunk_sec (data_loader.args.chunk_sec)")
@@ -145,26 +142,21 @@ def clip_windows(clip: dict, rate: float = RATE, frames_per_window: int = 4, loa
     return dict(clip, files=[str(f) for f in files], fps=fps, chunk_sec=chunk, idx=idx, note=note and note + ' (read up to its last frame)')
 
 class ClipWindows(ItemDataset):
-    """Every window of `clips` (`clip_windows` outputs), in order: item j = {'video': uint8 (fpw, 3, size, size),
-    'load_failures'}; the windows of one clip inside one aligned block of `block` items are decoded together."""
+    "Every window of `clips` (`clip_windows` outputs): {'video': uint8 (fpw, 3, size, size), 'load_failures'}, decoded by blocks."
     def __init__(self, clips, size: int = 224, block: int = 64, loading: str = 'strict'):
         super().__init__(0, loading)
         self.clips, self.block, self.tf = list(clips), int(block), VideoTransform('test', size)
         self.start, self._cached = np.cumsum([0] + [len(c['idx']) for c in self.clips]).tolist(), (None,)
     def __len__(self): return self.start[-1]
-    def _read(self, k, lo, hi):
-        c = self.clips[k]
-        flat = c['idx'][lo:hi].reshape(-1)
-        segs = [(c['files'][ck], local) for ck, local in chunk_addresses(flat, c['fps'], c['chunk_sec'])]
-        try: x = self.tf(load_frames(segs, self.loading, self.stats))
-        except VideoReadError as e: raise ExtractionError(f"{e} (clip_uid {c['uid']})") from None
-        return x.reshape(hi - lo, -1, *x.shape[1:])
-    def __getitem__(self, j):
+    def __getitem__(self, j):                     # the windows of one clip in one aligned block of `block` items: one read
         k = bisect.bisect_right(self.start, j) - 1
-        lo = max(self.start[k], j - j % self.block); hi = min(self.start[k + 1], j - j % self.block + self.block)
+        c, lo, hi = self.clips[k], max(self.start[k], j - j % self.block), min(self.start[k + 1], j - j % self.block + self.block)
         if self._cached[0] != (k, lo):
-            n0 = self.stats.total
-            self._cached = ((k, lo), self._read(k, lo - self.start[k], hi - self.start[k]), self.stats.total - n0)
+            flat, n0 = c['idx'][lo - self.start[k]:hi - self.start[k]].reshape(-1), self.stats.total
+            segs = [(c['files'][ck], t) for ck, t in chunk_addresses(flat, c['fps'], c['chunk_sec'])]
+            try: x = self.tf(load_frames(segs, self.loading, self.stats))
+            except VideoReadError as e: raise ExtractionError(f"{e} (clip_uid {c['uid']})") from None
+            self._cached = ((k, lo), x.reshape(hi - lo, -1, *x.shape[1:]), self.stats.total - n0)
         return {'video': self._cached[1][j - lo], 'load_failures': self._cached[2] if j == lo else 0}
 
 # %% ../../nbs/12_ego4d_episodic.ipynb #a741f778
@@ -192,13 +184,18 @@ def _tensor(f: Path) -> torch.Tensor:
     if not isinstance(x, torch.Tensor) or x.ndim != 2: raise ValueError(f"{f}: expected a (T, D) tensor, got {getattr(x, 'shape', type(x))}")
     return x
 
+def read_features(folder) -> dict:
+    "{clip_uid: float32 (T, D) tensor} of an extraction folder (`save_feats` or its `video/`), read without pickle."
+    d = Path(folder)/'video' if (Path(folder)/'video').is_dir() else Path(folder)
+    files = sorted(f for f in d.glob('*') if f.suffix in ('.pt', '.npy'))
+    if not files: raise FileNotFoundError(f"{d}: no <clip_uid>.pt / .npy feature files")
+    return {f.stem: _tensor(f) for f in files}
+
 # %% ../../nbs/12_ego4d_episodic.ipynb #00b945e5
 def extract_features(model, clips, out_dir, *, rate: float = RATE, frames_per_window: int = 4, size: int = 224,
                      batch_size: int = 64, feature: str = 'proj', fmt: str = 'pt', loading: str = 'strict', accelerator=None,
                      progress: bool = False, num_workers: int = 0, group_windows: int = 16384, fail_after: int | None = None) -> dict:
-    """Write `<out_dir>/video/<uid>.<fmt>` (CPU float32 (T, D)), `feature_shapes.json` {uid: T} and `extraction.json` for `clips`
-    (dicts uid, path, start_sec, end_sec; None = the video's). Returns {'done', 'skipped', 'failed' {uid: why}, 'notes',
-    'shapes', 'load_failures'}. `fail_after` (tests): stop after that many groups of clips, as a kill would."""
+    "Write `video/<uid>.<fmt>` float32 (T, D), `feature_shapes.json`, `extraction.json` → {'done', 'skipped', 'failed', ...}."
     if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not rate > 0:
         raise ValueError(f"rate must be windows per second, a number > 0 (EgoVLP: {RATE}), got {rate!r}")
     for name, v, ok in (('feature', feature, ('proj', 'cls')), ('fmt', fmt, ('pt', 'npy')), ('loading', loading, ('strict', 'lax'))):
@@ -246,19 +243,10 @@ def extract_features(model, clips, out_dir, *, rate: float = RATE, frames_per_wi
     if accelerator is not None: accelerator.wait_for_everyone()
     return dict(done=done, skipped=skipped, failed=failed, notes=notes, shapes=shapes, load_failures=stats.get('load_failures', 0))
 
-# %% ../../nbs/12_ego4d_episodic.ipynb #58371257
-def read_features(folder) -> dict:
-    "{clip_uid: float32 (T, D) tensor} of an extraction folder (`save_feats` or its `video/`), read without pickle."
-    d = Path(folder)/'video' if (Path(folder)/'video').is_dir() else Path(folder)
-    files = sorted(f for f in d.glob('*') if f.suffix in ('.pt', '.npy'))
-    if not files: raise FileNotFoundError(f"{d}: no <clip_uid>.pt / .npy feature files")
-    return {f.stem: _tensor(f) for f in files}
-
 # %% ../../nbs/12_ego4d_episodic.ipynb #fc79b99f
 @torch.no_grad()
 def text_features(model, tokenizer, queries, batch_size: int = 256, device=None) -> dict:
-    """{key: {'query', 'sentence' (D,) L2-normalised, 'tokens' (L, D) txt_proj of every token with [CLS]/[SEP],
-    'hidden' (L-2, H) the text tower's last hidden states without [CLS]/[SEP]}} of `queries` (dicts with key, query)."""
+    "{key: {'query', 'sentence' (D,), 'tokens' (L, D) txt_proj of every token, 'hidden' (L-2, H) without [CLS]/[SEP]}} of `queries`."
     m = getattr(model, 'module', model).eval(); device = device or next(m.parameters()).device
     texts = [q['query'] for q in queries]
     sent, out = embed_texts(m, tokenizer, texts, batch_size, device).cpu(), {}
@@ -271,8 +259,7 @@ def text_features(model, tokenizer, queries, batch_size: int = 256, device=None)
     return out
 
 def save_text_features(feats: dict, out_dir, cone_tokens: str = 'hidden') -> dict:
-    """Write `vslnet.pt` {key: {'input_ids': (L, D) tokens, 'attention_mask': (1, L)}}, `cone_token/<key>.npy` (the hidden
-    states, or with `cone_tokens='projected'` the projected tokens without [CLS]/[SEP]) and `cone_cls/<key>.npy` (1, D)."""
+    "Write `vslnet.pt` {key: {'input_ids': tokens, 'attention_mask'}}, `cone_token/<key>.npy` (`cone_tokens`), `cone_cls/<key>.npy`."
     if cone_tokens not in ('hidden', 'projected'): raise ValueError(f"cone_tokens must be 'hidden' or 'projected', got {cone_tokens!r}")
     out = Path(out_dir)
     atomic_save({k: dict(input_ids=v['tokens'], attention_mask=torch.ones(1, len(v['tokens']), dtype=torch.long)) for k, v in feats.items()}, out/'vslnet.pt')
@@ -295,8 +282,7 @@ def _inside(spans, clip, T, rate, fpw) -> np.ndarray:
     return np.any([(t >= s) & (t <= e) for s, e in spans], axis=0)
 
 def grounding(video_feats: dict, sentences: dict, queries, clips, rate: float = RATE, frames_per_window: int = 4) -> dict:
-    """{'hit_rate', 'chance', 'n', 'hits' {key: bool}}: is the window most similar to each query's sentence feature
-    (`sentences[key]`, (D,)) inside one of its `spans` (window time = the mean time of its frames)?"""
+    "{'hit_rate', 'chance', 'n', 'hits' {key: bool}}: is the window most similar to `sentences[key]` inside one of the query's `spans`?"
     clip, hits, chance = {c['uid']: c for c in clips}, {}, []
     for q in (q for q in queries if q['clip_uid'] in video_feats and q['key'] in sentences):
         v = video_feats[q['clip_uid']]
@@ -374,8 +360,7 @@ def _load_run(config, overrides=()):
     return parse_config(resolve_placeholders(cfg), str(config))
 
 def extract_cli(argv=None, load=None) -> int:
-    """`scripts/extract_features.py -c configs/eval/nlq.json`: the configured split's video (and NLQ text) features into
-    `save_feats`. `load(config, overrides) -> RunSpec` (the launcher's, default: `_load_run`). 0 on success, else 1."""
+    "`scripts/extract_features.py`: the split's video (and NLQ text) features into `save_feats`; `load`: the launcher's. 0: success."
     p = argparse.ArgumentParser(description='EgoVLP features for Ego4D NLQ (VSLNet, CONE) and MQ (VSGN, ActionFormer)')
     p.add_argument('-c', '--config', default='configs/mini/nlq_features.json', help='original-format JSON config (default: %(default)s)')
     keys = dict(checkpoint='arch.args.load_checkpoint', split='data_loader.args.split', subsample='data_loader.args.subsample',
