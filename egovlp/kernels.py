@@ -5,7 +5,7 @@
 # %% ../nbs/03a_fast_attention.ipynb #b7affa8e
 from __future__ import annotations
 import contextlib, importlib.util, os
-from dataclasses import dataclass, asdict
+from dataclasses import dataclass, asdict, astuple
 
 import torch
 import torch.nn as nn
@@ -58,6 +58,18 @@ def kernel_config(cls, v):
             raise ValueError(f"{cls.__name__}: unknown fields {sorted(unknown)}; expected {list(cls.__dataclass_fields__)}")
         return cls(**v)
     raise TypeError(f"{cls.__name__} options must be a dict or a {cls.__name__}, got {type(v).__name__}")
+
+def _option(name, convert):
+    "A property kept in `_name` whose setter validates (and normalises) with `convert`: a typo fails when set, not in a forward."
+    def fset(self, v): setattr(self, f'_{name}', convert(v))
+    return property(lambda self: getattr(self, f'_{name}'), fset)
+
+def _flag(name, owner=''):
+    "An `_option` that accepts only a bool."
+    def check(v):
+        if not isinstance(v, bool): raise TypeError(f"{owner}{name} must be a bool, got {v!r}")
+        return v
+    return _option(name, check)
 
 def fast_groups(v) -> tuple:
     "`fast_triton` as a tuple of groups in `FAST_GROUPS` order; a clear error for anything else."
@@ -294,29 +306,23 @@ def _time_attention_bwd_impl(qkv, out, lse, grad, num_frames, num_heads, scale, 
     return dqkv
 
 # %% ../nbs/03a_fast_attention.ipynb #7c76aa7e
+def _custom_op(name, impl, schema, fake):
+    "`impl` as the torch custom op `egovlp::{name}` (opaque to `torch.compile`); `fake` gives its outputs' shapes."
+    if hasattr(torch.ops.egovlp, name): return getattr(torch.ops.egovlp, name)   # (notebook + module)
+    op = torch.library.custom_op(f'egovlp::{name}', impl, mutates_args=(), schema=schema)
+    op.register_fake(fake)
+    return op
+
 def _define_attention_op(group, fwd_impl, bwd_impl, lse_shape):
     "Register `egovlp::{group}_attention` (+ its backward) as torch custom ops: opaque to `torch.compile`, autograd-aware."
     name = f'{group}_attention_v2'   # v2: the tile configuration is an argument
     if hasattr(torch.ops.egovlp, name): return getattr(torch.ops.egovlp, name)   # (notebook + module)
-
-    @torch.library.custom_op(f'egovlp::{name}', mutates_args=())
-    def op(qkv: torch.Tensor, num_frames: int, num_heads: int, scale: float,
-           tiles: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
-        return fwd_impl(qkv, num_frames, num_heads, scale, tiles)
-
-    @op.register_fake
-    def _(qkv, num_frames, num_heads, scale, tiles):
-        B, T, C3 = qkv.shape
-        return qkv.new_empty(B, T, C3 // 3), qkv.new_empty(lse_shape(B, T, num_heads), dtype=torch.float32)
-
-    @torch.library.custom_op(f'egovlp::{name}_backward', mutates_args=())
-    def op_backward(qkv: torch.Tensor, out: torch.Tensor, lse: torch.Tensor, grad: torch.Tensor,
-                    num_frames: int, num_heads: int, scale: float, tiles: list[int]) -> torch.Tensor:
-        return bwd_impl(qkv, out, lse, grad, num_frames, num_heads, scale, tiles)
-
-    @op_backward.register_fake
-    def _(qkv, out, lse, grad, num_frames, num_heads, scale, tiles): return torch.empty_like(qkv)
-
+    args = 'int num_frames, int num_heads, float scale, int[] tiles'
+    op = _custom_op(name, fwd_impl, f'(Tensor qkv, {args}) -> (Tensor, Tensor)',
+                    lambda qkv, Fr, H, scale, tiles: (qkv.new_empty(*qkv.shape[:2], qkv.shape[2] // 3),
+                                                      qkv.new_empty(lse_shape(*qkv.shape[:2], H), dtype=torch.float32)))
+    op_backward = _custom_op(f'{name}_backward', bwd_impl, f'(Tensor qkv, Tensor out, Tensor lse, Tensor grad, {args}) -> Tensor',
+                             lambda qkv, *_: torch.empty_like(qkv))
     def setup_context(ctx, inputs, output):
         ctx.save_for_backward(inputs[0], *output); ctx.args = inputs[1:]
     def backward(ctx, grad, _grad_lse):
@@ -332,7 +338,7 @@ def time_attention(qkv: torch.Tensor, num_frames: int, num_heads: int, scale: fl
                    kernel: TimeKernel = TimeKernel()) -> torch.Tensor:
     "Divided *time* attention of the `qkv` projection (B, 1+F·N, 3C) → (B, 1+F·N, C), in two Triton kernels."
     if _time_attention_op is None: raise RuntimeError("time_attention needs Triton")
-    return _time_attention_op(qkv, num_frames, num_heads, scale, [kernel.rows, kernel.fwd_warps, kernel.bwd_warps])[0]
+    return _time_attention_op(qkv, num_frames, num_heads, scale, list(astuple(kernel)))[0]
 
 # %% ../nbs/03a_fast_attention.ipynb #5f194778
 if _HAS_TRITON:
@@ -547,8 +553,7 @@ def space_attention(qkv: torch.Tensor, num_frames: int, num_heads: int, scale: f
                     kernel: SpaceKernel = SpaceKernel()) -> torch.Tensor:
     "Divided *space* attention of the `qkv` projection (B, 1+F·N, 3C) → (B, 1+F·N, C): Triton flash-style kernels."
     if _space_attention_op is None: raise RuntimeError("space_attention needs Triton")
-    k = kernel
-    return _space_attention_op(qkv, num_frames, num_heads, scale, [k.rows, k.cols, k.fwd_warps, k.bwd_warps, k.stages])[0]
+    return _space_attention_op(qkv, num_frames, num_heads, scale, list(astuple(kernel)))[0]
 
 # %% ../nbs/03a_fast_attention.ipynb #5df87d43
 def _fast_16bit_dtype(x):
@@ -580,12 +585,7 @@ class Linear(nn.Linear):
         super().__init__(in_features, out_features, bias, device, dtype)
         self.fast = fast
 
-    @property
-    def fast(self): return self._fast
-    @fast.setter
-    def fast(self, v):
-        if not isinstance(v, bool): raise TypeError(f"Linear.fast must be a bool, got {v!r}")
-        self._fast = v
+    fast = _flag('fast', 'Linear.')
 
     def extra_repr(self): return super().extra_repr() + ('' if self.fast else ', fast=False')
 
@@ -624,16 +624,10 @@ def _bias_gelu_backward_impl(grad, h, bias, tiles=(32, 64, 2)):
                                                     num_warps=warps)
     return dh, part.sum(0).to(bias.dtype)
 
-def _define_bias_gelu_backward():
-    if hasattr(torch.ops.egovlp, 'bias_gelu_backward_v2'): return torch.ops.egovlp.bias_gelu_backward_v2   # (notebook + module)
-    @torch.library.custom_op('egovlp::bias_gelu_backward_v2', mutates_args=())
-    def op(grad: torch.Tensor, h: torch.Tensor, bias: torch.Tensor, tiles: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
-        return _bias_gelu_backward_impl(grad, h, bias, tiles)
-    @op.register_fake
-    def _(grad, h, bias, tiles): return torch.empty_like(h), torch.empty_like(bias)
-    return op
-
-_bias_gelu_backward_op = _define_bias_gelu_backward() if _HAS_TRITON else None
+_bias_gelu_backward_op = (_custom_op('bias_gelu_backward_v2', _bias_gelu_backward_impl,
+                                     '(Tensor grad, Tensor h, Tensor bias, int[] tiles) -> (Tensor, Tensor)',
+                                     lambda grad, h, bias, tiles: (torch.empty_like(h), torch.empty_like(bias)))
+                          if _HAS_TRITON else None)
 
 def bias_gelu_backward(grad, h, bias, kernel: GeluKernel = GeluKernel()):
     "(dh, db) of GELU(h + b) for output gradient `grad`, in one Triton kernel with `kernel`'s tiles."
@@ -660,16 +654,8 @@ class FusedMlp(Mlp):
         super().__init__(*args, **kw)
         self.fast, self.kernel = fast, kernel
 
-    @property
-    def fast(self): return self._fast
-    @fast.setter
-    def fast(self, v):
-        if not isinstance(v, bool): raise TypeError(f"FusedMlp.fast must be a bool, got {v!r}")
-        self._fast = v
-    @property
-    def kernel(self): return self._kernel
-    @kernel.setter
-    def kernel(self, v): self._kernel = kernel_config(GeluKernel, v)
+    fast = _flag('fast', 'FusedMlp.')
+    kernel = _option('kernel', lambda v: kernel_config(GeluKernel, v))
 
     def extra_repr(self): return f'fast={self.fast}, kernel={self.kernel}'
 

@@ -4,7 +4,7 @@
 
 # %% ../nbs/03_model.ipynb #dd9ba34a
 from __future__ import annotations
-import contextlib, functools, importlib.util, io, logging, os, pickle, types
+import contextlib, importlib.util, logging, os, pickle
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -13,42 +13,37 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch.utils.checkpoint import checkpoint
 from dataclasses import asdict
-from timm.layers import DropPath, Mlp, PatchEmbed, trunc_normal_
-from .kernels import (FAST_GROUPS, FUSED_MAX_FRAMES, TimeKernel, SpaceKernel, GeluKernel, kernel_config, fast_groups,
-                            Linear, FusedMlp, time_attention, space_attention, triton_attention_ok, _HAS_TRITON,
+from timm.layers import DropPath, PatchEmbed, trunc_normal_
+from fastcore.basics import patch
+from .kernels import (FAST_GROUPS, FUSED_MAX_FRAMES, TimeKernel, SpaceKernel, kernel_config, fast_groups, Linear,
+                            FusedMlp, time_attention, space_attention, triton_attention_ok, _HAS_TRITON, _option,
                             _fast_attention, _fused_time_attention, _grouped_space_attention)
 
 log = logging.getLogger(__name__)
-from fastcore.basics import patch
 
 # %% auto #0
 __all__ = ['log', 'ATTN_IMPLS', 'RESIDUAL_DTYPES', 'FAST_OPTIONS', 'UNCASED_BERT_VOCAB', 'VarAttention', 'SpaceTimeBlock',
            'SpaceTimeTransformer', 'fast_options', 'load_vit_weights', 'vit_state_dict', 'build_text_model',
            'bundled_vocab_file', 'get_tokenizer', 'tokenize', 'build_video_model', 'sim_matrix', 'FrozenInTime',
-           'tiny_video_params', 'tiny_text_params', 'load_checkpoint_file', 'inflate_temporal_embed',
+           'tiny_video_params', 'tiny_text_params', 'inflate_temporal_embed', 'load_checkpoint_file',
            'load_egovlp_checkpoint', 'PickledStub', 'RestrictedUnpickler', 'restricted_pickle']
 
 # %% ../nbs/03_model.ipynb #41bb261e
 ATTN_IMPLS = ('fast', 'fused', 'einsum', 'sdpa', 'triton', 'reference')
 
-def _option(name, convert):
-    "A property kept in `_name` whose setter validates (and normalises) with `convert`: a typo fails when set, not in a forward."
-    def fset(self, v): setattr(self, f'_{name}', convert(v))
-    return property(lambda self: getattr(self, f'_{name}'), fset)
-
 def _choice(name, choices):
-    "An `_option` that accepts only one of `choices`."
+    "An `_option` (03a) that accepts only one of `choices`."
     def check(v):
         if v not in choices: raise ValueError(f"{name} must be one of {choices}, got {v!r}")
         return v
     return _option(name, check)
 
-def _flag(name):
-    "An `_option` that accepts only a bool."
-    def check(v):
-        if not isinstance(v, bool): raise TypeError(f"{name} must be a bool, got {v!r}")
-        return v
-    return _option(name, check)
+def _model_wide(cls, attr):
+    "An option of every `cls` layer of a model, read from the first, set on all (each layer validates)."
+    def fset(self, v):
+        for m in self.modules():
+            if isinstance(m, cls): setattr(m, attr, v)
+    return property(lambda self: getattr(next(m for m in self.modules() if isinstance(m, cls)), attr), fset)
 
 def _reference_attention(q, k, v, group: str, num_frames: int, scale: float):
     "The original VarAttention maths in fp32: '(b h) n d' layout, CLS key/value repeated into every group."
@@ -126,6 +121,9 @@ class VarAttention(nn.Module):
         return self.proj_drop(self.proj(out.reshape(B, T, C)))
 
 # %% ../nbs/03_model.ipynb #9d2b0b64
+RESIDUAL_DTYPES = ('float32', 'autocast')
+FAST_OPTIONS = ('fast_triton', 'fast_linear', 'fast_gelu', 'time_kernel', 'space_kernel', 'gelu_kernel')   # see 03a
+
 class SpaceTimeBlock(nn.Module):
     "One Frozen-in-Time block: time attention, then space attention (residual from the block input), then MLP."
     def __init__(self, dim, num_heads, mlp_ratio=4., qkv_bias=False, qk_scale=None, drop=0., attn_drop=0., drop_path=0.,
@@ -150,10 +148,6 @@ class SpaceTimeBlock(nn.Module):
         t = x + self.timeattn(self.norm3(x), 'time', num_frames)
         s = x + self.drop_path(self.attn(self.norm1(t), 'space', num_frames))
         return s + self.drop_path(self.mlp(self.norm2(s)))
-
-# %% ../nbs/03_model.ipynb #6b48d081
-RESIDUAL_DTYPES = ('float32', 'autocast')
-FAST_OPTIONS = ('fast_triton', 'fast_linear', 'fast_gelu', 'time_kernel', 'space_kernel', 'gelu_kernel')   # see 03a
 
 # %% ../nbs/03_model.ipynb #2199b4d3
 class SpaceTimeTransformer(nn.Module):
@@ -197,24 +191,15 @@ class SpaceTimeTransformer(nn.Module):
         elif isinstance(m, nn.LayerNorm):
             nn.init.ones_(m.weight); nn.init.zeros_(m.bias)
 
-    @property
-    def attn_impl(self): return self.blocks[0].attn.attn_impl
-    @attn_impl.setter
-    def attn_impl(self, v):
-        for b in self.blocks: b.attn.attn_impl = b.timeattn.attn_impl = v
-
     residual_dtype = _choice('residual_dtype', RESIDUAL_DTYPES)
-
-    # the fast-path options (03a), kept on the layers that use them; set here, they apply to every block
-    fast_triton = property(lambda self: self.blocks[0].attn.fast_triton,
-                           lambda self, v: self._set_all(VarAttention, 'fast_triton', v))
-    time_kernel = property(lambda self: self.blocks[0].attn.time_kernel,
-                           lambda self, v: self._set_all(VarAttention, 'time_kernel', v))
-    space_kernel = property(lambda self: self.blocks[0].attn.space_kernel,
-                            lambda self, v: self._set_all(VarAttention, 'space_kernel', v))
-    fast_linear = property(lambda self: self.blocks[0].attn.qkv.fast, lambda self, v: self._set_all(Linear, 'fast', v))
-    fast_gelu = property(lambda self: self.blocks[0].mlp.fast, lambda self, v: self._set_all(FusedMlp, 'fast', v))
-    gelu_kernel = property(lambda self: self.blocks[0].mlp.kernel, lambda self, v: self._set_all(FusedMlp, 'kernel', v))
+    # the attention and fast-path options (03a), kept on the layers that use them; set here, they apply to every block
+    attn_impl = _model_wide(VarAttention, 'attn_impl')
+    fast_triton = _model_wide(VarAttention, 'fast_triton')
+    time_kernel = _model_wide(VarAttention, 'time_kernel')
+    space_kernel = _model_wide(VarAttention, 'space_kernel')
+    fast_linear = _model_wide(Linear, 'fast')
+    fast_gelu = _model_wide(FusedMlp, 'fast')
+    gelu_kernel = _model_wide(FusedMlp, 'kernel')
 
 # %% ../nbs/03_model.ipynb #9278cef7
 @patch
@@ -229,11 +214,6 @@ def embed_patches(self: SpaceTimeTransformer, x):
     n, c = x.shape[:2]
     x = x.reshape(n, c, h // ph, ph, w // pw, pw).permute(0, 2, 4, 1, 3, 5).reshape(n, (h // ph) * (w // pw), -1)
     return F.linear(x, pe.proj.weight.reshape(pe.proj.out_channels, -1), pe.proj.bias)
-
-@patch
-def _set_all(self: SpaceTimeTransformer, cls, attr, v):
-    for m in self.modules():
-        if isinstance(m, cls): setattr(m, attr, v)   # each module validates
 
 @patch(as_prop=True)
 def options(self: SpaceTimeTransformer) -> dict:
@@ -364,11 +344,10 @@ def tokenize(tokenizer, texts):
     return tokenizer(list(texts), return_tensors='pt', padding=True, truncation=True)
 
 # %% ../nbs/03_model.ipynb #3c02cd72
-_VIDEO_KEYS = {'model', 'arch_config', 'num_frames', 'pretrained', 'time_init', 'attention_style', 'vit_init', 'input_res',
-               'img_size', 'patch_size', 'embed_dim', 'depth', 'num_heads', 'mlp_ratio', 'drop_path_rate', 'attn_impl',
-               'grad_checkpointing', 'residual_dtype', 'vit_checkpoint', 'vit_model', *FAST_OPTIONS}
-_STT_ARGS = ('img_size', 'patch_size', 'embed_dim', 'depth', 'num_heads', 'mlp_ratio', 'drop_path_rate', 'attn_impl',
-             'grad_checkpointing', 'residual_dtype', *FAST_OPTIONS)
+_STT_ARGS = ('time_init', 'attention_style', 'img_size', 'patch_size', 'embed_dim', 'depth', 'num_heads', 'mlp_ratio',
+             'drop_path_rate', 'attn_impl', 'grad_checkpointing', 'residual_dtype', *FAST_OPTIONS)
+_VIDEO_KEYS = {'model', 'arch_config', 'num_frames', 'pretrained', 'vit_init', 'input_res', 'vit_checkpoint', 'vit_model',
+               *_STT_ARGS}
 
 def build_video_model(video_params: dict, load_weights: bool = True) -> SpaceTimeTransformer:
     "SpaceTimeTransformer from `video_params`; with pretrained=True (and load_weights) initialised from ImageNet ViT-B/16."
@@ -378,14 +357,11 @@ def build_video_model(video_params: dict, load_weights: bool = True) -> SpaceTim
     if arch != 'base_patch16_224':
         raise NotImplementedError(f"arch_config={arch!r}: only 'base_patch16_224' (override sizes with img_size, depth, ...)")
     if unknown := set(video_params) - _VIDEO_KEYS: log.warning(f"video_params: ignoring unknown keys {sorted(unknown)}")
-    model = SpaceTimeTransformer(num_frames=video_params.get('num_frames', 4), time_init=video_params.get('time_init', 'zeros'),
-                                 attention_style=video_params.get('attention_style', 'frozen-in-time'),
+    model = SpaceTimeTransformer(num_frames=video_params.get('num_frames', 4),   # no classifier head: head = Identity
                                  **{k: video_params[k] for k in _STT_ARGS if k in video_params})
-    model.head, model.pre_logits, model.fc = nn.Identity(), nn.Identity(), nn.Identity()
     if load_weights and video_params.get('pretrained', True):
-        src = video_params.get('vit_checkpoint') or video_params.get('vit_model', 'vit_base_patch16_224.orig_in21k_ft_in1k')
-        load_vit_weights(model, vit_state_dict(video_params.get('vit_checkpoint'),
-                                               video_params.get('vit_model', 'vit_base_patch16_224.orig_in21k_ft_in1k')), str(src))
+        ckpt, name = video_params.get('vit_checkpoint'), video_params.get('vit_model', 'vit_base_patch16_224.orig_in21k_ft_in1k')
+        load_vit_weights(model, vit_state_dict(ckpt, name), str(ckpt or name))
     return model
 
 def sim_matrix(a, b, eps=1e-8):
@@ -458,7 +434,26 @@ def tiny_text_params(**kw):
     cfg = {**dict(dim=32, n_layers=2, n_heads=2, hidden_dim=64), **kw.pop('config', {})}
     return {**dict(model='distilbert-base-uncased', pretrained=False, input='text', config=cfg), **kw}
 
-# %% ../nbs/03_model.ipynb #f70e2f36
+# %% ../nbs/03_model.ipynb #91c63cf3
+def inflate_temporal_embed(state_dict, num_frames, fix='zeros'):
+    "Copy of `state_dict` whose temporal_embed has `num_frames` slots: truncate, or fill by 'zeros' | 'interp' | 'bilinear'."
+    if fix not in ('zeros', 'interp', 'bilinear'): raise ValueError(f"load_temporal_fix={fix!r}: 'zeros', 'interp' or 'bilinear'")
+    key = next((k for k in ('video_model.temporal_embed', 'temporal_embed') if k in state_dict), None)
+    if key is None: raise KeyError(f"no temporal_embed in state_dict (keys start {list(state_dict)[:3]})")
+    emb, sd = state_dict[key], dict(state_dict)
+    n, dim = emb.shape[1], emb.shape[2]
+    if n == num_frames: return sd
+    how = (f'keeping the first {num_frames}' if n > num_frames else 'zero-filling the rest' if fix == 'zeros'
+           else f'{fix} interpolation')
+    log.info(f"temporal_embed: {n} slots in the checkpoint, model has {num_frames}: {how}")
+    if n > num_frames: sd[key] = emb[:, :num_frames].clone()
+    elif fix == 'zeros': sd[key] = torch.cat([emb, emb.new_zeros(1, num_frames - n, dim)], 1)
+    else:
+        kw = dict(mode='nearest') if fix == 'interp' else dict(mode='bilinear', align_corners=True)
+        sd[key] = F.interpolate(emb.unsqueeze(0).float(), size=(num_frames, dim), **kw).squeeze(0).to(emb.dtype)
+    return sd
+
+# %% ../nbs/03_model.ipynb #bec7b7a6
 from .core import PickledStub, RestrictedUnpickler, restricted_pickle   # the one restricted unpickler
 _all_ = ['PickledStub', 'RestrictedUnpickler', 'restricted_pickle']
 
@@ -468,32 +463,6 @@ def load_checkpoint_file(path, map_location='cpu'):
     try: return torch.load(path, map_location=map_location, pickle_module=restricted_pickle, weights_only=False)
     except pickle.UnpicklingError as e: raise pickle.UnpicklingError(f"{path}: {e}") from e
 
-# %% ../nbs/03_model.ipynb #91c63cf3
-def _temporal_key(state_dict):
-    for k in ('video_model.temporal_embed', 'temporal_embed'):
-        if k in state_dict: return k
-    raise KeyError(f"no temporal_embed in state_dict (keys start {list(state_dict)[:3]})")
-
-def inflate_temporal_embed(state_dict, num_frames, fix='zeros'):
-    "Copy of `state_dict` whose temporal_embed has `num_frames` slots: truncate, or fill by 'zeros' | 'interp' | 'bilinear'."
-    if fix not in ('zeros', 'interp', 'bilinear'): raise ValueError(f"load_temporal_fix={fix!r}: 'zeros', 'interp' or 'bilinear'")
-    key = _temporal_key(state_dict)
-    emb, sd = state_dict[key], dict(state_dict)
-    n, dim = emb.shape[1], emb.shape[2]
-    if n == num_frames: return sd
-    if n > num_frames:
-        log.info(f"temporal_embed: {n} slots in the checkpoint, model has {num_frames}: keeping the first {num_frames}")
-        sd[key] = emb[:, :num_frames].clone()
-    elif fix == 'zeros':
-        log.info(f"temporal_embed: {n} slots in the checkpoint, model has {num_frames}: zero-filling the rest")
-        sd[key] = torch.cat([emb, emb.new_zeros(1, num_frames - n, dim)], 1)
-    else:
-        log.info(f"temporal_embed: {n} slots in the checkpoint, model has {num_frames}: {fix} interpolation")
-        kw = dict(mode='nearest') if fix == 'interp' else dict(mode='bilinear', align_corners=True)
-        sd[key] = F.interpolate(emb.unsqueeze(0).float(), size=(num_frames, dim), **kw).squeeze(0).to(emb.dtype)
-    return sd
-
-# %% ../nbs/03_model.ipynb #bec7b7a6
 def _state_dict_of(ckpt, source):
     sd = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else None
     if not isinstance(sd, dict) or not sd or not all(isinstance(v, torch.Tensor) for v in sd.values()):
@@ -508,16 +477,13 @@ def load_egovlp_checkpoint(path_or_state, model=None, load_temporal_fix='zeros',
         source, ckpt = str(path_or_state), load_checkpoint_file(path_or_state, map_location)
     else: source, ckpt = '<state_dict>', path_or_state
     sd = _state_dict_of(ckpt, source)
-    sd = {(k[len('module.'):] if k.startswith('module.') else k): v for k, v in sd.items()}
-    sd = {k: v for k, v in sd.items() if not k.endswith('embeddings.position_ids')}
+    sd = {k.removeprefix('module.'): v for k, v in sd.items() if not k.endswith('embeddings.position_ids')}
     if map_location is not None and not isinstance(path_or_state, (str, os.PathLike)):
         sd = {k: v.to(map_location) for k, v in sd.items()}
     if model is None: return sd
     own = model.state_dict()
-    for k in own:
-        if k.endswith('embeddings.position_ids'): sd[k] = own[k]
-    video = getattr(model, 'video_model', model)
-    sd = inflate_temporal_embed(sd, video.num_frames, load_temporal_fix)
+    sd.update({k: v for k, v in own.items() if k.endswith('embeddings.position_ids')})
+    sd = inflate_temporal_embed(sd, getattr(model, 'video_model', model).num_frames, load_temporal_fix)
     pk = 'video_model.pos_embed' if 'video_model.pos_embed' in own else 'pos_embed'
     if pk in sd and sd[pk].shape != own[pk].shape:
         raise NotImplementedError(f"{source}: pos_embed {tuple(sd[pk].shape)} != model's {tuple(own[pk].shape)}: "
