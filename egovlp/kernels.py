@@ -12,6 +12,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 from timm.layers import Mlp
 
+_HAS_TRITON = importlib.util.find_spec('triton') is not None
+
 # %% auto #0
 __all__ = ['FAST_GROUPS', 'FUSED_MAX_FRAMES', 'TimeKernel', 'SpaceKernel', 'GeluKernel', 'kernel_config', 'fast_groups',
            'triton_attention_ok', 'time_attention', 'space_attention', 'Linear', 'bias_gelu_backward', 'FusedMlp']
@@ -143,9 +145,6 @@ def _grouped_space_attention(qkv: nn.Linear, x, num_frames: int, num_heads: int,
     out = o.unflatten(0, (B, Fr))[:, :, :, 1:].permute(0, 1, 3, 2, 4).reshape(B, Fr * N, C)
     return torch.cat([cls_out.transpose(1, 2).reshape(B, 1, C), out], 1)
 
-# %% ../nbs/03a_fast_attention.ipynb #f1294ec2
-_HAS_TRITON = importlib.util.find_spec('triton') is not None
-
 # %% ../nbs/03a_fast_attention.ipynb #9ba4c8bd
 if _HAS_TRITON:
     import triton
@@ -208,6 +207,21 @@ if _HAS_TRITON:
 if _HAS_TRITON:
 
     @triton.jit
+    def _cls_query_bwd(k, v, dk, dv, valid, kc, vc, QB, DOB, OB, lse, scale, first, D: tl.constexpr):
+        "The [CLS] query over a key tile (from its log-sum-exp): dk, dv += its terms; its dq, dkc, dvc shares (if `first`)."
+        dd = tl.arange(0, D)
+        qc = tl.load(QB + dd).to(tl.float32)
+        doc = tl.load(DOB + dd).to(tl.float32)
+        dc = tl.sum(doc * tl.load(OB + dd).to(tl.float32), 0)
+        kf = k.to(tl.float32)
+        pq = tl.where(valid, tl.exp(tl.sum(kf * qc[None, :], 1) * scale - lse), 0.)
+        dsq = pq * (tl.sum(v.to(tl.float32) * doc[None, :], 1) - dc) * scale
+        p0 = tl.exp(tl.sum(kc * qc, 0) * scale - lse)                      # [CLS] query on the [CLS] key
+        ds0 = tl.where(first, p0 * (tl.sum(vc * doc, 0) - dc) * scale, 0.)
+        return (dk + dsq[:, None] * qc[None, :], dv + pq[:, None] * doc[None, :], tl.sum(dsq[:, None] * kf, 0) + ds0 * kc,
+                ds0 * qc, tl.where(first, p0, 0.) * doc)
+
+    @triton.jit
     def _time_attn_fwd(QKV, O, s_b, s_t, o_b, N, Fr, H, C, scale, TILES, FP: tl.constexpr, D: tl.constexpr,
                        M: tl.constexpr, IEEE: tl.constexpr):
         q, k, v, kc, vc, p, pc, tok, rows, valid, b, h, bh, tile, dd = _time_tile(QKV, s_b, s_t, N, Fr, H, C, scale,
@@ -234,28 +248,17 @@ if _HAS_TRITON:
         dk = _dot(tl.trans(ds.to(q.dtype)), q, IEEE)
         dkc = tl.sum(dsc[:, None] * q.to(tl.float32), 0)
         dvc = tl.sum(pc[:, None] * dof, 0)
-        # the [CLS] query (row 0) over this tile's keys, from its saved log-sum-exp: adds to dk, dv of these rows
-        base = QKV + b.to(tl.int64) * s_b + h * D
-        qc = tl.load(base + dd).to(tl.float32)
-        doc = tl.load(DO + b.to(tl.int64) * g_b + h * D + dd).to(tl.float32)
-        dc = tl.sum(doc * tl.load(O + b.to(tl.int64) * o_b + h * D + dd).to(tl.float32), 0)
-        lse = tl.load(LSE + bh)
-        kf = k.to(tl.float32)
-        pq = tl.where(valid, tl.exp(tl.sum(kf * qc[None, :], 1) * scale - lse), 0.)
-        dsq = pq * (tl.sum(v.to(tl.float32) * doc[None, :], 1) - dc) * scale
-        dk += dsq[:, None] * qc[None, :]
-        dv += pq[:, None] * doc[None, :]
-        dqc = tl.sum(dsq[:, None] * kf, 0)
-        p0 = tl.exp(tl.sum(kc * qc, 0) * scale - lse)                      # [CLS] query on the [CLS] key: tile 0 only
-        ds0 = tl.where(tile == 0, p0 * (tl.sum(vc * doc, 0) - dc) * scale, 0.)
-        dqc += ds0 * kc; dkc += ds0 * qc; dvc += tl.where(tile == 0, p0, 0.) * doc
+        # the [CLS] query (row 0) over this tile's keys: adds to dk, dv of these rows ([CLS] key: tile 0 only)
+        dk, dv, dqc, dkc0, dvc0 = _cls_query_bwd(k, v, dk, dv, valid, kc, vc, QKV + b.to(tl.int64) * s_b + h * D,
+                                                 DO + b.to(tl.int64) * g_b + h * D, O + b.to(tl.int64) * o_b + h * D,
+                                                 tl.load(LSE + bh), scale, tile == 0, D)
         gbase = DQKV + b.to(tl.int64) * s_b + h * D
         ty = DQKV.dtype.element_ty
         tl.store(gbase + rows, dq.to(ty), mask=valid[:, None])
         tl.store(gbase + C + rows, dk.to(ty), mask=valid[:, None])
         tl.store(gbase + 2 * C + rows, dv.to(ty), mask=valid[:, None])
         part = PART + (bh.to(tl.int64) * TILES + tile) * 3 * D         # this tile's share of the [CLS] row's q/k/v grads
-        tl.store(part + dd, dqc); tl.store(part + D + dd, dkc); tl.store(part + 2 * D + dd, dvc)
+        tl.store(part + dd, dqc); tl.store(part + D + dd, dkc + dkc0); tl.store(part + 2 * D + dd, dvc + dvc0)
 
 # %% ../nbs/03a_fast_attention.ipynb #30c48912
 def triton_attention_ok(x: torch.Tensor, num_frames: int, head_dim: int) -> bool:
@@ -469,27 +472,16 @@ if _HAS_TRITON:
         if NF < N:
             dk, dv = _dkdv_queries(k, v, dk, dv, base, DOB, LSE, DELTA, bh, f, N, T, s_t, g_t, NF, sl, BR, D, IEEE)
         dk = dk * scale
-        # the [CLS] query (row 0) over these keys, from its saved log-sum-exp
+        # the [CLS] query (row 0) over these keys (its [CLS]-key term once: frame 0, tile 0)
         dd = tl.arange(0, D)
-        qc = tl.load(base + dd).to(tl.float32); kc = tl.load(base + C + dd).to(tl.float32)
-        vc = tl.load(base + 2 * C + dd).to(tl.float32)
-        doc = tl.load(DOB + dd).to(tl.float32)
-        dc = tl.sum(doc * tl.load(O + b.to(tl.int64) * o_b + h * D + dd).to(tl.float32), 0)
-        lse_c = tl.load(LSE + bh.to(tl.int64) * T)
-        kf = k.to(tl.float32)
-        pq = tl.where(kv, tl.exp(tl.sum(kf * qc[None, :], 1) * scale - lse_c), 0.)
-        dsq = pq * (tl.sum(v.to(tl.float32) * doc[None, :], 1) - dc) * scale
-        dk += dsq[:, None] * qc[None, :]; dv += pq[:, None] * doc[None, :]
-        dqc = tl.sum(dsq[:, None] * kf, 0)
-        first = (f == 0) & (T0 + tile == 0)                              # the [CLS] query on the [CLS] key, once
-        p0 = tl.exp(tl.sum(kc * qc, 0) * scale - lse_c)
-        ds0 = tl.where(first, p0 * (tl.sum(vc * doc, 0) - dc) * scale, 0.)
+        kc = tl.load(base + C + dd).to(tl.float32); vc = tl.load(base + 2 * C + dd).to(tl.float32)
+        dk, dv, dqc, dkc, dvc = _cls_query_bwd(k, v, dk, dv, kv, kc, vc, base, DOB, O + b.to(tl.int64) * o_b + h * D,
+                                               tl.load(LSE + bh.to(tl.int64) * T), scale, (f == 0) & (T0 + tile == 0), D)
         gb = DQKV + b.to(tl.int64) * s_b + h * D
         ty = DQKV.dtype.element_ty
         tl.store(gb + C + krows, dk.to(ty), mask=kv[:, None]); tl.store(gb + 2 * C + krows, dv.to(ty), mask=kv[:, None])
         part = PART + (bh.to(tl.int64) * Fr * TT + f * TT + T0 + tile) * 3 * D
-        tl.store(part + dd, dqc + ds0 * kc); tl.store(part + D + dd, ds0 * qc)
-        tl.store(part + 2 * D + dd, tl.where(first, p0, 0.) * doc)
+        tl.store(part + dd, dqc); tl.store(part + D + dd, dkc); tl.store(part + 2 * D + dd, dvc)
 
 # %% ../nbs/03a_fast_attention.ipynb #a5e67c6c
 def _tiles(N, rows):
@@ -528,19 +520,16 @@ def _space_attention_fwd_impl(qkv, num_frames, num_heads, scale, cfg):
 def _space_attention_bwd_impl(qkv, out, lse, grad, num_frames, num_heads, scale, cfg):
     qkv, grad = _rowmajor(qkv), _rowmajor(grad)
     B, T, C3 = qkv.shape; C = C3 // 3; D = C // num_heads; N = (T - 1) // num_frames
-    BM, BN = cfg[0], cfg[1]
     dqkv = torch.empty_like(qkv)
-    delta = torch.empty_like(lse)
-    part_q = torch.empty(B, num_heads, num_frames * triton.cdiv(N, BM), 2, D, device=qkv.device, dtype=torch.float32)
-    part_kv = torch.empty(B, num_heads, num_frames * triton.cdiv(N, BN), 3, D, device=qkv.device, dtype=torch.float32)
-    args = (qkv, out, lse, grad, dqkv, delta)
+    part_q = torch.empty(B, num_heads, num_frames * triton.cdiv(N, cfg[0]), 2, D, device=qkv.device, dtype=torch.float32)
+    part_kv = torch.empty(B, num_heads, num_frames * triton.cdiv(N, cfg[1]), 3, D, device=qkv.device, dtype=torch.float32)
+    args = (qkv, out, lse, grad, dqkv, torch.empty_like(lse))      # the last: dO·O per row
     strides = (qkv.stride(0), qkv.stride(1), out.stride(0), grad.stride(0), grad.stride(1), T, N, num_frames, num_heads,
                C, scale)
-    common = dict(D=D, IEEE=qkv.dtype == torch.float32)
     with _on_device(qkv):   # dq first: it also leaves dO·O per row, which the dk/dv kernel reads
         for kernel, over, part in ((_space_attn_bwd_q, 'queries', part_q), (_space_attn_bwd_kv, 'keys', part_kv)):
             _space_launch(kernel, over, cfg, B, num_heads, num_frames, N, cfg[3], *args, part, *strides,
-                          parts=True, **common)
+                          parts=True, D=D, IEEE=qkv.dtype == torch.float32)
     pq, pkv = part_q.sum(2), part_kv.sum(2)                               # (B, H, 2, D), (B, H, 3, D)
     dqkv[:, 0] = torch.stack([pkv[:, :, 0], pq[:, :, 0] + pkv[:, :, 1], pq[:, :, 1] + pkv[:, :, 2]], 1).reshape(B, 3 * C)
     return dqkv
@@ -548,7 +537,6 @@ def _space_attention_bwd_impl(qkv, out, lse, grad, num_frames, num_heads, scale,
 _space_attention_op = (_define_attention_op('space', _space_attention_fwd_impl, _space_attention_bwd_impl,
                                             lambda B, T, H: (B * H, T)) if _HAS_TRITON else None)
 
-# %% ../nbs/03a_fast_attention.ipynb #b0f6e729
 def space_attention(qkv: torch.Tensor, num_frames: int, num_heads: int, scale: float,
                     kernel: SpaceKernel = SpaceKernel()) -> torch.Tensor:
     "Divided *space* attention of the `qkv` projection (B, 1+F·N, 3C) → (B, 1+F·N, C): Triton flash-style kernels."

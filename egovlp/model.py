@@ -12,7 +12,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from torch.utils.checkpoint import checkpoint
-from dataclasses import asdict
+from dataclasses import asdict, is_dataclass
 from timm.layers import DropPath, PatchEmbed, trunc_normal_
 from fastcore.basics import patch
 from .kernels import (FAST_GROUPS, FUSED_MAX_FRAMES, TimeKernel, SpaceKernel, kernel_config, fast_groups, Linear,
@@ -110,8 +110,7 @@ class VarAttention(nn.Module):
                        else space_attention(qkv, num_frames, self.num_heads, self.scale, self.space_kernel))
                 return self.proj_drop(self.proj(out))
         if impl == 'fast':   # without the Triton kernels (CPU, or a group not in fast_triton)
-            if num_frames > FUSED_MAX_FRAMES: impl = 'einsum'
-            else: impl = 'fused' if torch.compiler.is_compiling() else 'fast-eager'
+            impl = 'einsum' if num_frames > FUSED_MAX_FRAMES else 'fused' if torch.compiler.is_compiling() else 'fast-eager'
         if group == 'space' and impl in ('fused', 'fast-eager'):
             return self.proj_drop(self.proj(_grouped_space_attention(self.qkv, x, num_frames, self.num_heads, self.scale)))
         q, k, v = self.qkv(x).reshape(B, T, 3, self.num_heads, self.head_dim).unbind(2)
@@ -187,9 +186,7 @@ class SpaceTimeTransformer(nn.Module):
     def _init_weights(m):
         if isinstance(m, nn.Linear):
             trunc_normal_(m.weight, std=.02)
-            if m.bias is not None: nn.init.zeros_(m.bias)
-        elif isinstance(m, nn.LayerNorm):
-            nn.init.ones_(m.weight); nn.init.zeros_(m.bias)
+            if m.bias is not None: nn.init.zeros_(m.bias)   # LayerNorms are 1/0 as built
 
     residual_dtype = _choice('residual_dtype', RESIDUAL_DTYPES)
     # the attention and fast-path options (03a), kept on the layers that use them; set here, they apply to every block
@@ -218,15 +215,12 @@ def embed_patches(self: SpaceTimeTransformer, x):
 @patch(as_prop=True)
 def options(self: SpaceTimeTransformer) -> dict:
     "The run-time options as `video_params` values (JSON-able): how this model computes, not what."
-    return dict(attn_impl=self.attn_impl, residual_dtype=self.residual_dtype, grad_checkpointing=self.grad_checkpointing,
-                fast_triton=list(self.fast_triton), fast_linear=self.fast_linear, fast_gelu=self.fast_gelu,
-                time_kernel=asdict(self.time_kernel), space_kernel=asdict(self.space_kernel),
-                gelu_kernel=asdict(self.gelu_kernel))
+    json_able = lambda v: list(v) if isinstance(v, tuple) else asdict(v) if is_dataclass(v) else v
+    return {k: json_able(getattr(self, k)) for k in ('attn_impl', 'residual_dtype', 'grad_checkpointing', *FAST_OPTIONS)}
 
 @patch
 def extra_repr(self: SpaceTimeTransformer): return ', '.join(f'{k}={v!r}' for k, v in self.options.items())
 
-# %% ../nbs/03_model.ipynb #daace702
 @patch
 def forward_features(self: SpaceTimeTransformer, x):
     if x.ndim != 5: raise ValueError(f"video must be (B, F, C, H, W), got shape {tuple(x.shape)}")
@@ -306,7 +300,6 @@ def build_text_model(text_params: dict, load_weights: bool = True):
     cfg = AutoConfig.for_model('distilbert' if name.startswith('distilbert') else 'bert', **overrides)
     return AutoModel.from_config(cfg)
 
-# %% ../nbs/03_model.ipynb #4b719921
 UNCASED_BERT_VOCAB = ('distilbert-base-uncased', 'bert-base-uncased')
 
 def bundled_vocab_file():
@@ -471,8 +464,7 @@ def _state_dict_of(ckpt, source):
     return sd
 
 def load_egovlp_checkpoint(path_or_state, model=None, load_temporal_fix='zeros', map_location='cpu'):
-    """Read a released EgoVLP checkpoint (or a bare state_dict, file or dict) into a clean state_dict;
-    with `model` (a FrozenInTime, or a SpaceTimeTransformer for a video-only dict) fix the temporal slots and load it strictly."""
+    "A released EgoVLP checkpoint (or bare state_dict, file or dict) as a clean state_dict; loaded strictly into `model` if given."
     if isinstance(path_or_state, (str, os.PathLike)):
         source, ckpt = str(path_or_state), load_checkpoint_file(path_or_state, map_location)
     else: source, ckpt = '<state_dict>', path_or_state
