@@ -4,7 +4,7 @@
 
 # %% ../nbs/03a_fast_attention.ipynb #b7affa8e
 from __future__ import annotations
-import contextlib, importlib.util, os
+import contextlib, importlib.util, os, types
 from dataclasses import dataclass, asdict, astuple
 
 import torch
@@ -13,6 +13,8 @@ import torch.nn.functional as F
 from timm.layers import Mlp
 
 _HAS_TRITON = importlib.util.find_spec('triton') is not None
+if _HAS_TRITON: import triton, triton.language as tl
+else: triton = types.SimpleNamespace(jit=lambda f: f)   # without Triton the kernels below are defined, never launched
 
 # %% auto #0
 __all__ = ['FAST_GROUPS', 'FUSED_MAX_FRAMES', 'TimeKernel', 'SpaceKernel', 'GeluKernel', 'kernel_config', 'fast_groups',
@@ -80,9 +82,7 @@ def fast_groups(v) -> tuple:
     return tuple(g for g in FAST_GROUPS if g in v)
 
 # %% ../nbs/03a_fast_attention.ipynb #6a08edce
-FUSED_MAX_FRAMES = 8   # a constant of the heuristic, not a switch: without Triton/CUDA, 'fast' = 'fused' (compiled) /
-                       # 'fast-eager' up to this many frames, 'einsum' above (the (F, F, d) products of 'fused' grow with
-                       # F²; benchmarks/RESULTS.md). The space groups follow the same rule.
+FUSED_MAX_FRAMES = 8   # a constant of the heuristic, not a switch: above it, 'fast' without Triton is 'einsum'
 _MAX_GRID = 65535  # CUDA grid y/z limit: SDPA kernels put batch (and heads) on those axes
 
 def _sdpa(q, k, v, scale):
@@ -100,9 +100,8 @@ def _fast_attention(q, k, v, group: str, num_frames: int, scale: float, time_sdp
     qp, kp, vp = (t[:, 1:].reshape(B, Fr, N, H, d) for t in (q, k, v))           # (B,F,N,H,d) views
     cls_out = _sdpa(qc.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2), scale).transpose(1, 2)  # (B,1,H,d)
     if group == 'space' or time_sdpa:
-        if group == 'space': G, L, perm = B * Fr, N, (0, 1, 3, 2, 4)             # groups (b f), length n
-        else:                G, L, perm = B * N, Fr, (0, 2, 3, 1, 4)             # groups (b n), length f
-        cat_dim = 2 if group == 'space' else 1
+        if group == 'space': G, L, perm, cat_dim = B * Fr, N, (0, 1, 3, 2, 4), 2  # groups (b f), length n
+        else:                G, L, perm, cat_dim = B * N, Fr, (0, 2, 3, 1, 4), 1  # groups (b n), length f
         qg = qp.permute(*perm).reshape(G, H, L, d)
         kg, vg = (torch.cat([c[:, None].expand(B, Fr, 1, H, d) if group == 'space' else c[:, :, None].expand(B, 1, N, H, d), p],
                             cat_dim).permute(*perm).reshape(G, H, L + 1, d) for c, p in ((kc, kp), (vc, vp)))
@@ -129,7 +128,6 @@ def _fused_time_attention(q, k, v, num_frames: int, scale: float):
     out = (p[..., 1:, None] * vt.unsqueeze(-3)).sum(-2) + p[..., :1] * vc          # (B,N,H,F,d)
     return torch.cat([cls_out, out.to(v.dtype).permute(0, 3, 1, 2, 4).reshape(B, Fr * N, H, d)], 1)
 
-# %% ../nbs/03a_fast_attention.ipynb #1e38cfb5
 def _grouped_space_attention(qkv: nn.Linear, x, num_frames: int, num_heads: int, scale: float):
     "Space attention with the input regrouped (B,F,1+N,C) *before* `qkv`: q/k/v of every group are views, no copies."
     B, T, C = x.shape
@@ -146,126 +144,119 @@ def _grouped_space_attention(qkv: nn.Linear, x, num_frames: int, num_heads: int,
     return torch.cat([cls_out.transpose(1, 2).reshape(B, 1, C), out], 1)
 
 # %% ../nbs/03a_fast_attention.ipynb #9ba4c8bd
-if _HAS_TRITON:
-    import triton
-    import triton.language as tl
+@triton.jit
+def _dot(a, b, IEEE: tl.constexpr):
+    "Tensor-core product; exact fp32 ('ieee') when the inputs are fp32, so fp32 runs are not silently TF32."
+    if IEEE: return tl.dot(a, b, input_precision="ieee")
+    else: return tl.dot(a, b)
 
-    @triton.jit
-    def _dot(a, b, IEEE: tl.constexpr):
-        "Tensor-core product; exact fp32 ('ieee') when the inputs are fp32, so fp32 runs are not silently TF32."
-        if IEEE: return tl.dot(a, b, input_precision="ieee")
-        else: return tl.dot(a, b)
+@triton.jit
+def _cls_attn_fwd(QKV, O, LSE, s_b, s_t, o_b, l_s, T: tl.constexpr, H, C, scale, D: tl.constexpr, BT: tl.constexpr):
+    "The [CLS] query of one (clip, head) over all T keys (online softmax): output row 0 and its log-sum-exp."
+    bh = tl.program_id(0); b = bh // H; h = bh % H
+    dd = tl.arange(0, D)
+    base = QKV + b.to(tl.int64) * s_b + h * D
+    qc = tl.load(base + dd).to(tl.float32)
+    m = tl.max(tl.full([BT], float('-inf'), tl.float32), 0)                  # running max and sum (0-d)
+    l = tl.sum(tl.zeros([BT], tl.float32), 0); acc = tl.zeros([D], tl.float32)
+    for start in range(0, T, BT):
+        t = start + tl.arange(0, BT)
+        rows = t[:, None].to(tl.int64) * s_t + dd[None, :]
+        k = tl.load(base + C + rows, mask=(t < T)[:, None], other=0.).to(tl.float32)
+        v = tl.load(base + 2 * C + rows, mask=(t < T)[:, None], other=0.).to(tl.float32)
+        s = tl.where(t < T, tl.sum(k * qc[None, :], 1) * scale, float('-inf'))
+        m_new = tl.maximum(m, tl.max(s, 0))
+        alpha = tl.exp(m - m_new); p = tl.exp(s - m_new)
+        l = l * alpha + tl.sum(p, 0); acc = acc * alpha + tl.sum(p[:, None] * v, 0); m = m_new
+    tl.store(O + b.to(tl.int64) * o_b + h * D + dd, (acc / l).to(O.dtype.element_ty))
+    tl.store(LSE + bh.to(tl.int64) * l_s, m + tl.log(l))
 
-    @triton.jit
-    def _cls_attn_fwd(QKV, O, LSE, s_b, s_t, o_b, l_s, T: tl.constexpr, H, C, scale, D: tl.constexpr, BT: tl.constexpr):
-        "The [CLS] query of one (clip, head) over all T keys (online softmax): output row 0 and its log-sum-exp."
-        bh = tl.program_id(0); b = bh // H; h = bh % H
-        dd = tl.arange(0, D)
-        base = QKV + b.to(tl.int64) * s_b + h * D
-        qc = tl.load(base + dd).to(tl.float32)
-        m = tl.max(tl.full([BT], float('-inf'), tl.float32), 0)                  # running max and sum (0-d)
-        l = tl.sum(tl.zeros([BT], tl.float32), 0); acc = tl.zeros([D], tl.float32)
-        for start in range(0, T, BT):
-            t = start + tl.arange(0, BT)
-            rows = t[:, None].to(tl.int64) * s_t + dd[None, :]
-            k = tl.load(base + C + rows, mask=(t < T)[:, None], other=0.).to(tl.float32)
-            v = tl.load(base + 2 * C + rows, mask=(t < T)[:, None], other=0.).to(tl.float32)
-            s = tl.where(t < T, tl.sum(k * qc[None, :], 1) * scale, float('-inf'))
-            m_new = tl.maximum(m, tl.max(s, 0))
-            alpha = tl.exp(m - m_new); p = tl.exp(s - m_new)
-            l = l * alpha + tl.sum(p, 0); acc = acc * alpha + tl.sum(p[:, None] * v, 0); m = m_new
-        tl.store(O + b.to(tl.int64) * o_b + h * D + dd, (acc / l).to(O.dtype.element_ty))
-        tl.store(LSE + bh.to(tl.int64) * l_s, m + tl.log(l))
-
-    @triton.jit
-    def _time_tile(QKV, s_b, s_t, N, Fr, H, C, scale, TILES, FP: tl.constexpr, D: tl.constexpr, M: tl.constexpr,
-                   IEEE: tl.constexpr):
-        "One tile of M = M/FP patches × FP frame slots, (n f) order: q, k, v, [CLS] k, v, softmax over [CLS] + own patch."
-        pid = tl.program_id(0)
-        tile = pid % TILES; bh = pid // TILES; b = bh // H; h = bh % H
-        r = tile * M + tl.arange(0, M)
-        n = r // FP; f = r % FP
-        valid = (n < N) & (f < Fr)
-        dd = tl.arange(0, D)
-        tok = (1 + f * N + n).to(tl.int64)                              # token of (frame f, patch n), frame-major
-        base = QKV + b.to(tl.int64) * s_b + h * D
-        rows = tok[:, None] * s_t + dd[None, :]
-        q = tl.load(base + rows, mask=valid[:, None], other=0.)
-        k = tl.load(base + C + rows, mask=valid[:, None], other=0.)
-        v = tl.load(base + 2 * C + rows, mask=valid[:, None], other=0.)
-        kc = tl.load(base + C + dd).to(tl.float32)
-        vc = tl.load(base + 2 * C + dd).to(tl.float32)
-        s = _dot(q, tl.trans(k), IEEE)
-        s = tl.where((n[:, None] == n[None, :]) & valid[None, :], s * scale, float('-inf'))   # same patch only
-        sc = tl.sum(q.to(tl.float32) * kc[None, :], 1) * scale                                # the [CLS] column
-        m = tl.maximum(tl.max(s, 1), sc)
-        p = tl.exp(s - m[:, None]); pc = tl.exp(sc - m)
-        l = tl.sum(p, 1) + pc
-        return q, k, v, kc, vc, p / l[:, None], pc / l, tok, rows, valid, b, h, bh, tile, dd
+@triton.jit
+def _time_tile(QKV, s_b, s_t, N, Fr, H, C, scale, TILES, FP: tl.constexpr, D: tl.constexpr, M: tl.constexpr,
+               IEEE: tl.constexpr):
+    "One tile of M = M/FP patches × FP frame slots, (n f) order: q, k, v, [CLS] k, v, softmax over [CLS] + own patch."
+    pid = tl.program_id(0)
+    tile = pid % TILES; bh = pid // TILES; b = bh // H; h = bh % H
+    r = tile * M + tl.arange(0, M)
+    n = r // FP; f = r % FP
+    valid = (n < N) & (f < Fr)
+    dd = tl.arange(0, D)
+    tok = (1 + f * N + n).to(tl.int64)                              # token of (frame f, patch n), frame-major
+    base = QKV + b.to(tl.int64) * s_b + h * D
+    rows = tok[:, None] * s_t + dd[None, :]
+    q = tl.load(base + rows, mask=valid[:, None], other=0.)
+    k = tl.load(base + C + rows, mask=valid[:, None], other=0.)
+    v = tl.load(base + 2 * C + rows, mask=valid[:, None], other=0.)
+    kc = tl.load(base + C + dd).to(tl.float32)
+    vc = tl.load(base + 2 * C + dd).to(tl.float32)
+    s = _dot(q, tl.trans(k), IEEE)
+    s = tl.where((n[:, None] == n[None, :]) & valid[None, :], s * scale, float('-inf'))   # same patch only
+    sc = tl.sum(q.to(tl.float32) * kc[None, :], 1) * scale                                # the [CLS] column
+    m = tl.maximum(tl.max(s, 1), sc)
+    p = tl.exp(s - m[:, None]); pc = tl.exp(sc - m)
+    l = tl.sum(p, 1) + pc
+    return q, k, v, kc, vc, p / l[:, None], pc / l, tok, rows, valid, b, h, bh, tile, dd
 
 # %% ../nbs/03a_fast_attention.ipynb #a9e863e0
-if _HAS_TRITON:
+@triton.jit
+def _cls_query_bwd(k, v, dk, dv, valid, kc, vc, QB, DOB, OB, lse, scale, first, D: tl.constexpr):
+    "The [CLS] query over a key tile (from its log-sum-exp): dk, dv += its terms; its dq, dkc, dvc shares (if `first`)."
+    dd = tl.arange(0, D)
+    qc = tl.load(QB + dd).to(tl.float32)
+    doc = tl.load(DOB + dd).to(tl.float32)
+    dc = tl.sum(doc * tl.load(OB + dd).to(tl.float32), 0)
+    kf = k.to(tl.float32)
+    pq = tl.where(valid, tl.exp(tl.sum(kf * qc[None, :], 1) * scale - lse), 0.)
+    dsq = pq * (tl.sum(v.to(tl.float32) * doc[None, :], 1) - dc) * scale
+    p0 = tl.exp(tl.sum(kc * qc, 0) * scale - lse)                      # [CLS] query on the [CLS] key
+    ds0 = tl.where(first, p0 * (tl.sum(vc * doc, 0) - dc) * scale, 0.)
+    return (dk + dsq[:, None] * qc[None, :], dv + pq[:, None] * doc[None, :], tl.sum(dsq[:, None] * kf, 0) + ds0 * kc,
+            ds0 * qc, tl.where(first, p0, 0.) * doc)
 
-    @triton.jit
-    def _cls_query_bwd(k, v, dk, dv, valid, kc, vc, QB, DOB, OB, lse, scale, first, D: tl.constexpr):
-        "The [CLS] query over a key tile (from its log-sum-exp): dk, dv += its terms; its dq, dkc, dvc shares (if `first`)."
-        dd = tl.arange(0, D)
-        qc = tl.load(QB + dd).to(tl.float32)
-        doc = tl.load(DOB + dd).to(tl.float32)
-        dc = tl.sum(doc * tl.load(OB + dd).to(tl.float32), 0)
-        kf = k.to(tl.float32)
-        pq = tl.where(valid, tl.exp(tl.sum(kf * qc[None, :], 1) * scale - lse), 0.)
-        dsq = pq * (tl.sum(v.to(tl.float32) * doc[None, :], 1) - dc) * scale
-        p0 = tl.exp(tl.sum(kc * qc, 0) * scale - lse)                      # [CLS] query on the [CLS] key
-        ds0 = tl.where(first, p0 * (tl.sum(vc * doc, 0) - dc) * scale, 0.)
-        return (dk + dsq[:, None] * qc[None, :], dv + pq[:, None] * doc[None, :], tl.sum(dsq[:, None] * kf, 0) + ds0 * kc,
-                ds0 * qc, tl.where(first, p0, 0.) * doc)
+@triton.jit
+def _time_attn_fwd(QKV, O, s_b, s_t, o_b, N, Fr, H, C, scale, TILES, FP: tl.constexpr, D: tl.constexpr,
+                   M: tl.constexpr, IEEE: tl.constexpr):
+    q, k, v, kc, vc, p, pc, tok, rows, valid, b, h, bh, tile, dd = _time_tile(QKV, s_b, s_t, N, Fr, H, C, scale,
+                                                                              TILES, FP, D, M, IEEE)
+    o = _dot(p.to(v.dtype), v, IEEE) + pc[:, None] * vc[None, :]
+    tl.store(O + b.to(tl.int64) * o_b + tok[:, None] * C + h * D + dd[None, :], o.to(O.dtype.element_ty),
+             mask=valid[:, None])   # O: (B, T, C) contiguous
 
-    @triton.jit
-    def _time_attn_fwd(QKV, O, s_b, s_t, o_b, N, Fr, H, C, scale, TILES, FP: tl.constexpr, D: tl.constexpr,
-                       M: tl.constexpr, IEEE: tl.constexpr):
-        q, k, v, kc, vc, p, pc, tok, rows, valid, b, h, bh, tile, dd = _time_tile(QKV, s_b, s_t, N, Fr, H, C, scale,
-                                                                                  TILES, FP, D, M, IEEE)
-        o = _dot(p.to(v.dtype), v, IEEE) + pc[:, None] * vc[None, :]
-        tl.store(O + b.to(tl.int64) * o_b + tok[:, None] * C + h * D + dd[None, :], o.to(O.dtype.element_ty),
-                 mask=valid[:, None])   # O: (B, T, C) contiguous
-
-    @triton.jit
-    def _time_attn_bwd(QKV, O, LSE, DO, DQKV, PART, s_b, s_t, o_b, g_b, g_t, N, Fr, H, C, scale, TILES,
-                       FP: tl.constexpr, D: tl.constexpr, M: tl.constexpr, IEEE: tl.constexpr):
-        q, k, v, kc, vc, p, pc, tok, rows, valid, b, h, bh, tile, dd = _time_tile(QKV, s_b, s_t, N, Fr, H, C, scale,
-                                                                                  TILES, FP, D, M, IEEE)
-        do = tl.load(DO + b.to(tl.int64) * g_b + tok[:, None] * g_t + h * D + dd[None, :], mask=valid[:, None], other=0.)
-        dof = do.to(tl.float32)
-        # patch queries: softmax backward over [CLS] + same-patch keys
-        dv = _dot(tl.trans(p.to(do.dtype)), do, IEEE)
-        dp = _dot(do, tl.trans(v), IEEE)
-        dpc = tl.sum(dof * vc[None, :], 1)
-        di = tl.sum(p * dp, 1) + pc * dpc                                  # = dO·O per row
-        ds = p * (dp - di[:, None]) * scale
-        dsc = pc * (dpc - di) * scale
-        dq = _dot(ds.to(k.dtype), k, IEEE) + dsc[:, None] * kc[None, :]
-        dk = _dot(tl.trans(ds.to(q.dtype)), q, IEEE)
-        dkc = tl.sum(dsc[:, None] * q.to(tl.float32), 0)
-        dvc = tl.sum(pc[:, None] * dof, 0)
-        # the [CLS] query (row 0) over this tile's keys: adds to dk, dv of these rows ([CLS] key: tile 0 only)
-        dk, dv, dqc, dkc0, dvc0 = _cls_query_bwd(k, v, dk, dv, valid, kc, vc, QKV + b.to(tl.int64) * s_b + h * D,
-                                                 DO + b.to(tl.int64) * g_b + h * D, O + b.to(tl.int64) * o_b + h * D,
-                                                 tl.load(LSE + bh), scale, tile == 0, D)
-        gbase = DQKV + b.to(tl.int64) * s_b + h * D
-        ty = DQKV.dtype.element_ty
-        tl.store(gbase + rows, dq.to(ty), mask=valid[:, None])
-        tl.store(gbase + C + rows, dk.to(ty), mask=valid[:, None])
-        tl.store(gbase + 2 * C + rows, dv.to(ty), mask=valid[:, None])
-        part = PART + (bh.to(tl.int64) * TILES + tile) * 3 * D         # this tile's share of the [CLS] row's q/k/v grads
-        tl.store(part + dd, dqc); tl.store(part + D + dd, dkc + dkc0); tl.store(part + 2 * D + dd, dvc + dvc0)
+@triton.jit
+def _time_attn_bwd(QKV, O, LSE, DO, DQKV, PART, s_b, s_t, o_b, g_b, g_t, N, Fr, H, C, scale, TILES,
+                   FP: tl.constexpr, D: tl.constexpr, M: tl.constexpr, IEEE: tl.constexpr):
+    q, k, v, kc, vc, p, pc, tok, rows, valid, b, h, bh, tile, dd = _time_tile(QKV, s_b, s_t, N, Fr, H, C, scale,
+                                                                              TILES, FP, D, M, IEEE)
+    do = tl.load(DO + b.to(tl.int64) * g_b + tok[:, None] * g_t + h * D + dd[None, :], mask=valid[:, None], other=0.)
+    dof = do.to(tl.float32)
+    # patch queries: softmax backward over [CLS] + same-patch keys
+    dv = _dot(tl.trans(p.to(do.dtype)), do, IEEE)
+    dp = _dot(do, tl.trans(v), IEEE)
+    dpc = tl.sum(dof * vc[None, :], 1)
+    di = tl.sum(p * dp, 1) + pc * dpc                                  # = dO·O per row
+    ds = p * (dp - di[:, None]) * scale
+    dsc = pc * (dpc - di) * scale
+    dq = _dot(ds.to(k.dtype), k, IEEE) + dsc[:, None] * kc[None, :]
+    dk = _dot(tl.trans(ds.to(q.dtype)), q, IEEE)
+    dkc = tl.sum(dsc[:, None] * q.to(tl.float32), 0)
+    dvc = tl.sum(pc[:, None] * dof, 0)
+    # the [CLS] query (row 0) over this tile's keys: adds to dk, dv of these rows ([CLS] key: tile 0 only)
+    dk, dv, dqc, dkc0, dvc0 = _cls_query_bwd(k, v, dk, dv, valid, kc, vc, QKV + b.to(tl.int64) * s_b + h * D,
+                                             DO + b.to(tl.int64) * g_b + h * D, O + b.to(tl.int64) * o_b + h * D,
+                                             tl.load(LSE + bh), scale, tile == 0, D)
+    gbase = DQKV + b.to(tl.int64) * s_b + h * D
+    ty = DQKV.dtype.element_ty
+    tl.store(gbase + rows, dq.to(ty), mask=valid[:, None])
+    tl.store(gbase + C + rows, dk.to(ty), mask=valid[:, None])
+    tl.store(gbase + 2 * C + rows, dv.to(ty), mask=valid[:, None])
+    part = PART + (bh.to(tl.int64) * TILES + tile) * 3 * D         # this tile's share of the [CLS] row's q/k/v grads
+    tl.store(part + dd, dqc); tl.store(part + D + dd, dkc + dkc0); tl.store(part + 2 * D + dd, dvc + dvc0)
 
 # %% ../nbs/03a_fast_attention.ipynb #30c48912
 def triton_attention_ok(x: torch.Tensor, num_frames: int, head_dim: int) -> bool:
     "Whether the Triton attention kernels can run: CUDA tensor (or the Triton interpreter), head_dim a power of 2 ≥ 16."
-    interp = os.environ.get('TRITON_INTERPRET') == '1'
-    return (_HAS_TRITON and (x.is_cuda or interp) and 16 <= head_dim <= 256 and head_dim & (head_dim - 1) == 0
-            and 1 <= num_frames <= 64)
+    return (_HAS_TRITON and (x.is_cuda or os.environ.get('TRITON_INTERPRET') == '1') and 16 <= head_dim <= 256
+            and head_dim & (head_dim - 1) == 0 and 1 <= num_frames <= 64)
 
 def _time_geometry(T, Fr, rows):
     N = (T - 1) // Fr
@@ -344,144 +335,138 @@ def time_attention(qkv: torch.Tensor, num_frames: int, num_heads: int, scale: fl
     return _time_attention_op(qkv, num_frames, num_heads, scale, list(astuple(kernel)))[0]
 
 # %% ../nbs/03a_fast_attention.ipynb #5f194778
-if _HAS_TRITON:
-    @triton.jit
-    def _space_ids(Fr, H, TILES):
-        "Program → (clip, head, frame, tile) of a space group; programs of one (clip, head) are adjacent."
-        pid = tl.program_id(0)
-        tile = pid % TILES; g = pid // TILES
-        f = g % Fr; bh = g // Fr
-        return bh // H, bh % H, bh, f, tile
+@triton.jit
+def _space_ids(Fr, H, TILES):
+    "Program → (clip, head, frame, tile) of a space group; programs of one (clip, head) are adjacent."
+    pid = tl.program_id(0)
+    tile = pid % TILES; g = pid // TILES
+    f = g % Fr; bh = g // Fr
+    return bh // H, bh % H, bh, f, tile
 
-    @triton.jit
-    def _frame_rows(f, N, start, s_t, W: tl.constexpr, D: tl.constexpr):
-        "Offsets (W, D) of patches start..start+W-1 of frame f in a row-major (T, ·) tensor with row stride s_t, + mask."
-        j = start + tl.arange(0, W)
-        return (1 + f * N + j).to(tl.int64)[:, None] * s_t + tl.arange(0, D)[None, :], j < N
+@triton.jit
+def _frame_rows(f, N, start, s_t, W: tl.constexpr, D: tl.constexpr):
+    "Offsets (W, D) of patches start..start+W-1 of frame f in a row-major (T, ·) tensor with row stride s_t, + mask."
+    j = start + tl.arange(0, W)
+    return (1 + f * N + j).to(tl.int64)[:, None] * s_t + tl.arange(0, D)[None, :], j < N
 
-    @triton.jit
-    def _fwd_keys(q, base, f, N, C, s_t, start, m, l, acc, sl, W: tl.constexpr, D: tl.constexpr, IEEE: tl.constexpr):
-        "Online-softmax update of a query tile with W keys of its frame (scores in log2 units)."
-        rows, kv = _frame_rows(f, N, start, s_t, W, D)
-        k = tl.load(base + C + rows, mask=kv[:, None], other=0.)
-        v = tl.load(base + 2 * C + rows, mask=kv[:, None], other=0.)
-        s = tl.where(kv[None, :], _dot(q, tl.trans(k), IEEE) * sl, float('-inf'))
-        m_new = tl.maximum(m, tl.max(s, 1))
-        alpha = tl.exp2(m - m_new); p = tl.exp2(s - m_new[:, None])
-        return m_new, l * alpha + tl.sum(p, 1), acc * alpha[:, None] + _dot(p.to(v.dtype), v, IEEE)
+@triton.jit
+def _fwd_keys(q, base, f, N, C, s_t, start, m, l, acc, sl, W: tl.constexpr, D: tl.constexpr, IEEE: tl.constexpr):
+    "Online-softmax update of a query tile with W keys of its frame (scores in log2 units)."
+    rows, kv = _frame_rows(f, N, start, s_t, W, D)
+    k = tl.load(base + C + rows, mask=kv[:, None], other=0.)
+    v = tl.load(base + 2 * C + rows, mask=kv[:, None], other=0.)
+    s = tl.where(kv[None, :], _dot(q, tl.trans(k), IEEE) * sl, float('-inf'))
+    m_new = tl.maximum(m, tl.max(s, 1))
+    alpha = tl.exp2(m - m_new); p = tl.exp2(s - m_new[:, None])
+    return m_new, l * alpha + tl.sum(p, 1), acc * alpha[:, None] + _dot(p.to(v.dtype), v, IEEE)
 
-    @triton.jit
-    def _space_attn_fwd(QKV, O, LSE, s_b, s_t, o_b, T, N, Fr, H, C, scale, TILES, R0, NF: tl.constexpr, D: tl.constexpr,
-                        BM: tl.constexpr, BN: tl.constexpr, BR: tl.constexpr, IEEE: tl.constexpr):
-        "BM patch queries of one frame over [CLS] + its N patches (NF in full tiles): flash-style online softmax."
-        b, h, bh, f, tile = _space_ids(Fr, H, TILES)
-        base = QKV + b.to(tl.int64) * s_b + h * D
-        qrows, qv = _frame_rows(f, N, R0 + tile * BM, s_t, BM, D)
-        q = tl.load(base + qrows, mask=qv[:, None], other=0.)
-        dd = tl.arange(0, D)
-        kc = tl.load(base + C + dd).to(tl.float32); vc = tl.load(base + 2 * C + dd).to(tl.float32)
-        sl = scale * 1.4426950408889634                                  # scores in log2 units: exp2 is one instruction
-        m = tl.sum(q.to(tl.float32) * kc[None, :], 1) * sl             # the [CLS] key first: max = its score, sum = 1
-        l = tl.full([BM], 1., tl.float32)
-        acc = tl.zeros([BM, D], tl.float32) + vc[None, :]
-        for start in range(0, NF, BN): m, l, acc = _fwd_keys(q, base, f, N, C, s_t, start, m, l, acc, sl, BN, D, IEEE)
-        if NF < N: m, l, acc = _fwd_keys(q, base, f, N, C, s_t, NF, m, l, acc, sl, BR, D, IEEE)   # narrower last tile
-        tq = 1 + f * N + R0 + tile * BM + tl.arange(0, BM)
-        tl.store(O + b.to(tl.int64) * o_b + tq.to(tl.int64)[:, None] * C + h * D + dd[None, :],
-                 (acc / l[:, None]).to(O.dtype.element_ty), mask=qv[:, None])
-        tl.store(LSE + bh.to(tl.int64) * T + tq, (m + tl.log2(l)) * 0.6931471805599453, mask=qv)
+@triton.jit
+def _space_attn_fwd(QKV, O, LSE, s_b, s_t, o_b, T, N, Fr, H, C, scale, TILES, R0, NF: tl.constexpr, D: tl.constexpr,
+                    BM: tl.constexpr, BN: tl.constexpr, BR: tl.constexpr, IEEE: tl.constexpr):
+    "BM patch queries of one frame over [CLS] + its N patches (NF in full tiles): flash-style online softmax."
+    b, h, bh, f, tile = _space_ids(Fr, H, TILES)
+    base = QKV + b.to(tl.int64) * s_b + h * D
+    qrows, qv = _frame_rows(f, N, R0 + tile * BM, s_t, BM, D)
+    q = tl.load(base + qrows, mask=qv[:, None], other=0.)
+    dd = tl.arange(0, D)
+    kc = tl.load(base + C + dd).to(tl.float32); vc = tl.load(base + 2 * C + dd).to(tl.float32)
+    sl = scale * 1.4426950408889634                                  # scores in log2 units: exp2 is one instruction
+    m = tl.sum(q.to(tl.float32) * kc[None, :], 1) * sl             # the [CLS] key first: max = its score, sum = 1
+    l = tl.full([BM], 1., tl.float32)
+    acc = tl.zeros([BM, D], tl.float32) + vc[None, :]
+    for start in range(0, NF, BN): m, l, acc = _fwd_keys(q, base, f, N, C, s_t, start, m, l, acc, sl, BN, D, IEEE)
+    if NF < N: m, l, acc = _fwd_keys(q, base, f, N, C, s_t, NF, m, l, acc, sl, BR, D, IEEE)   # narrower last tile
+    tq = 1 + f * N + R0 + tile * BM + tl.arange(0, BM)
+    tl.store(O + b.to(tl.int64) * o_b + tq.to(tl.int64)[:, None] * C + h * D + dd[None, :],
+             (acc / l[:, None]).to(O.dtype.element_ty), mask=qv[:, None])
+    tl.store(LSE + bh.to(tl.int64) * T + tq, (m + tl.log2(l)) * 0.6931471805599453, mask=qv)
 
-    @triton.jit
-    def _dq_keys(q, do, lse, di, dq, base, f, N, C, s_t, start, sl, W: tl.constexpr, D: tl.constexpr,
-                 IEEE: tl.constexpr):
-        "dq of a query tile from W keys of its frame (probabilities recomputed from the log2-sum-exp)."
-        rows, kv = _frame_rows(f, N, start, s_t, W, D)
-        k = tl.load(base + C + rows, mask=kv[:, None], other=0.)
-        v = tl.load(base + 2 * C + rows, mask=kv[:, None], other=0.)
-        p = tl.where(kv[None, :], tl.exp2(_dot(q, tl.trans(k), IEEE) * sl - lse[:, None]), 0.)
-        ds = p * (_dot(do, tl.trans(v), IEEE) - di[:, None])
-        return dq + _dot(ds.to(k.dtype), k, IEEE)
+@triton.jit
+def _dq_keys(q, do, lse, di, dq, base, f, N, C, s_t, start, sl, W: tl.constexpr, D: tl.constexpr, IEEE: tl.constexpr):
+    "dq of a query tile from W keys of its frame (probabilities recomputed from the log2-sum-exp)."
+    rows, kv = _frame_rows(f, N, start, s_t, W, D)
+    k = tl.load(base + C + rows, mask=kv[:, None], other=0.)
+    v = tl.load(base + 2 * C + rows, mask=kv[:, None], other=0.)
+    p = tl.where(kv[None, :], tl.exp2(_dot(q, tl.trans(k), IEEE) * sl - lse[:, None]), 0.)
+    ds = p * (_dot(do, tl.trans(v), IEEE) - di[:, None])
+    return dq + _dot(ds.to(k.dtype), k, IEEE)
 
 # %% ../nbs/03a_fast_attention.ipynb #f1bf1f95
-if _HAS_TRITON:
+@triton.jit
+def _space_attn_bwd_q(QKV, O, LSE, DO, DQKV, DELTA, PART, s_b, s_t, o_b, g_b, g_t, T, N, Fr, H, C, scale, TILES,
+                      R0, T0, TT, NF: tl.constexpr, D: tl.constexpr, BM: tl.constexpr, BN: tl.constexpr,
+                      BR: tl.constexpr, IEEE: tl.constexpr):
+    "dq of BM patch queries (loop over the frame's key tiles); keeps dO·O per row and its share of [CLS] dk, dv."
+    b, h, bh, f, tile = _space_ids(Fr, H, TILES)
+    base = QKV + b.to(tl.int64) * s_b + h * D
+    qrows, qv = _frame_rows(f, N, R0 + tile * BM, s_t, BM, D)
+    grows, _ = _frame_rows(f, N, R0 + tile * BM, g_t, BM, D)
+    orows, _ = _frame_rows(f, N, R0 + tile * BM, C, BM, D)
+    q = tl.load(base + qrows, mask=qv[:, None], other=0.)
+    do = tl.load(DO + b.to(tl.int64) * g_b + h * D + grows, mask=qv[:, None], other=0.)
+    o = tl.load(O + b.to(tl.int64) * o_b + h * D + orows, mask=qv[:, None], other=0.)
+    di = tl.sum(do.to(tl.float32) * o.to(tl.float32), 1)
+    tq = 1 + f * N + R0 + tile * BM + tl.arange(0, BM)
+    tl.store(DELTA + bh.to(tl.int64) * T + tq, di, mask=qv)
+    sl = scale * 1.4426950408889634
+    lse = tl.load(LSE + bh.to(tl.int64) * T + tq, mask=qv, other=0.) * 1.4426950408889634    # log2 units
+    dd = tl.arange(0, D)
+    kc = tl.load(base + C + dd).to(tl.float32); vc = tl.load(base + 2 * C + dd).to(tl.float32)
+    pc = tl.where(qv, tl.exp2(tl.sum(q.to(tl.float32) * kc[None, :], 1) * sl - lse), 0.)   # the [CLS] column
+    dsc = pc * (tl.sum(do.to(tl.float32) * vc[None, :], 1) - di)
+    dq = dsc[:, None] * kc[None, :]
+    for start in range(0, NF, BN): dq = _dq_keys(q, do, lse, di, dq, base, f, N, C, s_t, start, sl, BN, D, IEEE)
+    if NF < N: dq = _dq_keys(q, do, lse, di, dq, base, f, N, C, s_t, NF, sl, BR, D, IEEE)
+    tl.store(DQKV + b.to(tl.int64) * s_b + h * D + qrows, (dq * scale).to(DQKV.dtype.element_ty), mask=qv[:, None])
+    part = PART + (bh.to(tl.int64) * Fr * TT + f * TT + T0 + tile) * 2 * D
+    tl.store(part + dd, tl.sum(dsc[:, None] * q.to(tl.float32), 0) * scale)     # [CLS] key
+    tl.store(part + D + dd, tl.sum(pc[:, None] * do.to(tl.float32), 0))          # [CLS] value
 
-    @triton.jit
-    def _space_attn_bwd_q(QKV, O, LSE, DO, DQKV, DELTA, PART, s_b, s_t, o_b, g_b, g_t, T, N, Fr, H, C, scale, TILES,
-                          R0, T0, TT, NF: tl.constexpr, D: tl.constexpr, BM: tl.constexpr, BN: tl.constexpr,
-                          BR: tl.constexpr, IEEE: tl.constexpr):
-        "dq of BM patch queries (loop over the frame's key tiles); keeps dO·O per row and its share of [CLS] dk, dv."
-        b, h, bh, f, tile = _space_ids(Fr, H, TILES)
-        base = QKV + b.to(tl.int64) * s_b + h * D
-        qrows, qv = _frame_rows(f, N, R0 + tile * BM, s_t, BM, D)
-        grows, _ = _frame_rows(f, N, R0 + tile * BM, g_t, BM, D)
-        orows, _ = _frame_rows(f, N, R0 + tile * BM, C, BM, D)
-        q = tl.load(base + qrows, mask=qv[:, None], other=0.)
-        do = tl.load(DO + b.to(tl.int64) * g_b + h * D + grows, mask=qv[:, None], other=0.)
-        o = tl.load(O + b.to(tl.int64) * o_b + h * D + orows, mask=qv[:, None], other=0.)
-        di = tl.sum(do.to(tl.float32) * o.to(tl.float32), 1)
-        tq = 1 + f * N + R0 + tile * BM + tl.arange(0, BM)
-        tl.store(DELTA + bh.to(tl.int64) * T + tq, di, mask=qv)
-        sl = scale * 1.4426950408889634
-        lse = tl.load(LSE + bh.to(tl.int64) * T + tq, mask=qv, other=0.) * 1.4426950408889634    # log2 units
-        dd = tl.arange(0, D)
-        kc = tl.load(base + C + dd).to(tl.float32); vc = tl.load(base + 2 * C + dd).to(tl.float32)
-        pc = tl.where(qv, tl.exp2(tl.sum(q.to(tl.float32) * kc[None, :], 1) * sl - lse), 0.)   # the [CLS] column
-        dsc = pc * (tl.sum(do.to(tl.float32) * vc[None, :], 1) - di)
-        dq = dsc[:, None] * kc[None, :]
-        for start in range(0, NF, BN): dq = _dq_keys(q, do, lse, di, dq, base, f, N, C, s_t, start, sl, BN, D, IEEE)
-        if NF < N: dq = _dq_keys(q, do, lse, di, dq, base, f, N, C, s_t, NF, sl, BR, D, IEEE)
-        tl.store(DQKV + b.to(tl.int64) * s_b + h * D + qrows, (dq * scale).to(DQKV.dtype.element_ty), mask=qv[:, None])
-        part = PART + (bh.to(tl.int64) * Fr * TT + f * TT + T0 + tile) * 2 * D
-        tl.store(part + dd, tl.sum(dsc[:, None] * q.to(tl.float32), 0) * scale)     # [CLS] key
-        tl.store(part + D + dd, tl.sum(pc[:, None] * do.to(tl.float32), 0))          # [CLS] value
-
-    @triton.jit
-    def _dkdv_queries(k, v, dk, dv, base, DOB, LSE, DELTA, bh, f, N, T, s_t, g_t, start, sl, W: tl.constexpr,
-                      D: tl.constexpr, IEEE: tl.constexpr):
-        "dk, dv of a key tile from W queries of its frame (Pᵀ recomputed from their log2-sum-exp)."
-        rows, qv = _frame_rows(f, N, start, s_t, W, D)
-        grows, _ = _frame_rows(f, N, start, g_t, W, D)
-        q = tl.load(base + rows, mask=qv[:, None], other=0.)
-        do = tl.load(DOB + grows, mask=qv[:, None], other=0.)
-        tq = 1 + f * N + start + tl.arange(0, W)
-        lse = tl.load(LSE + bh.to(tl.int64) * T + tq, mask=qv, other=0.) * 1.4426950408889634
-        di = tl.load(DELTA + bh.to(tl.int64) * T + tq, mask=qv, other=0.)
-        pt = tl.where(qv[None, :], tl.exp2(_dot(k, tl.trans(q), IEEE) * sl - lse[None, :]), 0.)   # (keys, W) = Pᵀ
-        dv += _dot(pt.to(do.dtype), do, IEEE)
-        dst = pt * (_dot(v, tl.trans(do), IEEE) - di[None, :])
-        return dk + _dot(dst.to(q.dtype), q, IEEE), dv
+@triton.jit
+def _dkdv_queries(k, v, dk, dv, base, DOB, LSE, DELTA, bh, f, N, T, s_t, g_t, start, sl, W: tl.constexpr,
+                  D: tl.constexpr, IEEE: tl.constexpr):
+    "dk, dv of a key tile from W queries of its frame (Pᵀ recomputed from their log2-sum-exp)."
+    rows, qv = _frame_rows(f, N, start, s_t, W, D)
+    grows, _ = _frame_rows(f, N, start, g_t, W, D)
+    q = tl.load(base + rows, mask=qv[:, None], other=0.)
+    do = tl.load(DOB + grows, mask=qv[:, None], other=0.)
+    tq = 1 + f * N + start + tl.arange(0, W)
+    lse = tl.load(LSE + bh.to(tl.int64) * T + tq, mask=qv, other=0.) * 1.4426950408889634
+    di = tl.load(DELTA + bh.to(tl.int64) * T + tq, mask=qv, other=0.)
+    pt = tl.where(qv[None, :], tl.exp2(_dot(k, tl.trans(q), IEEE) * sl - lse[None, :]), 0.)   # (keys, W) = Pᵀ
+    dv += _dot(pt.to(do.dtype), do, IEEE)
+    dst = pt * (_dot(v, tl.trans(do), IEEE) - di[None, :])
+    return dk + _dot(dst.to(q.dtype), q, IEEE), dv
 
 # %% ../nbs/03a_fast_attention.ipynb #33cf1c1c
-if _HAS_TRITON:
-
-    @triton.jit
-    def _space_attn_bwd_kv(QKV, O, LSE, DO, DQKV, DELTA, PART, s_b, s_t, o_b, g_b, g_t, T, N, Fr, H, C, scale, TILES,
-                           R0, T0, TT, NF: tl.constexpr, D: tl.constexpr, BN: tl.constexpr, BM: tl.constexpr,
-                           BR: tl.constexpr, IEEE: tl.constexpr):
-        "dk, dv of BN patch keys (loop over the frame's query tiles, + the [CLS] query); the tile's share of [CLS] dq."
-        b, h, bh, f, tile = _space_ids(Fr, H, TILES)
-        base = QKV + b.to(tl.int64) * s_b + h * D
-        krows, kv = _frame_rows(f, N, R0 + tile * BN, s_t, BN, D)
-        k = tl.load(base + C + krows, mask=kv[:, None], other=0.)
-        v = tl.load(base + 2 * C + krows, mask=kv[:, None], other=0.)
-        dk = tl.zeros([BN, D], tl.float32); dv = tl.zeros([BN, D], tl.float32)
-        sl = scale * 1.4426950408889634
-        DOB = DO + b.to(tl.int64) * g_b + h * D
-        for start in range(0, NF, BM):
-            dk, dv = _dkdv_queries(k, v, dk, dv, base, DOB, LSE, DELTA, bh, f, N, T, s_t, g_t, start, sl, BM, D, IEEE)
-        if NF < N:
-            dk, dv = _dkdv_queries(k, v, dk, dv, base, DOB, LSE, DELTA, bh, f, N, T, s_t, g_t, NF, sl, BR, D, IEEE)
-        dk = dk * scale
-        # the [CLS] query (row 0) over these keys (its [CLS]-key term once: frame 0, tile 0)
-        dd = tl.arange(0, D)
-        kc = tl.load(base + C + dd).to(tl.float32); vc = tl.load(base + 2 * C + dd).to(tl.float32)
-        dk, dv, dqc, dkc, dvc = _cls_query_bwd(k, v, dk, dv, kv, kc, vc, base, DOB, O + b.to(tl.int64) * o_b + h * D,
-                                               tl.load(LSE + bh.to(tl.int64) * T), scale, (f == 0) & (T0 + tile == 0), D)
-        gb = DQKV + b.to(tl.int64) * s_b + h * D
-        ty = DQKV.dtype.element_ty
-        tl.store(gb + C + krows, dk.to(ty), mask=kv[:, None]); tl.store(gb + 2 * C + krows, dv.to(ty), mask=kv[:, None])
-        part = PART + (bh.to(tl.int64) * Fr * TT + f * TT + T0 + tile) * 3 * D
-        tl.store(part + dd, dqc); tl.store(part + D + dd, dkc); tl.store(part + 2 * D + dd, dvc)
+@triton.jit
+def _space_attn_bwd_kv(QKV, O, LSE, DO, DQKV, DELTA, PART, s_b, s_t, o_b, g_b, g_t, T, N, Fr, H, C, scale, TILES,
+                       R0, T0, TT, NF: tl.constexpr, D: tl.constexpr, BN: tl.constexpr, BM: tl.constexpr,
+                       BR: tl.constexpr, IEEE: tl.constexpr):
+    "dk, dv of BN patch keys (loop over the frame's query tiles, + the [CLS] query); the tile's share of [CLS] dq."
+    b, h, bh, f, tile = _space_ids(Fr, H, TILES)
+    base = QKV + b.to(tl.int64) * s_b + h * D
+    krows, kv = _frame_rows(f, N, R0 + tile * BN, s_t, BN, D)
+    k = tl.load(base + C + krows, mask=kv[:, None], other=0.)
+    v = tl.load(base + 2 * C + krows, mask=kv[:, None], other=0.)
+    dk = tl.zeros([BN, D], tl.float32); dv = tl.zeros([BN, D], tl.float32)
+    sl = scale * 1.4426950408889634
+    DOB = DO + b.to(tl.int64) * g_b + h * D
+    for start in range(0, NF, BM):
+        dk, dv = _dkdv_queries(k, v, dk, dv, base, DOB, LSE, DELTA, bh, f, N, T, s_t, g_t, start, sl, BM, D, IEEE)
+    if NF < N:
+        dk, dv = _dkdv_queries(k, v, dk, dv, base, DOB, LSE, DELTA, bh, f, N, T, s_t, g_t, NF, sl, BR, D, IEEE)
+    dk = dk * scale
+    # the [CLS] query (row 0) over these keys (its [CLS]-key term once: frame 0, tile 0)
+    dd = tl.arange(0, D)
+    kc = tl.load(base + C + dd).to(tl.float32); vc = tl.load(base + 2 * C + dd).to(tl.float32)
+    dk, dv, dqc, dkc, dvc = _cls_query_bwd(k, v, dk, dv, kv, kc, vc, base, DOB, O + b.to(tl.int64) * o_b + h * D,
+                                           tl.load(LSE + bh.to(tl.int64) * T), scale, (f == 0) & (T0 + tile == 0), D)
+    gb = DQKV + b.to(tl.int64) * s_b + h * D
+    ty = DQKV.dtype.element_ty
+    tl.store(gb + C + krows, dk.to(ty), mask=kv[:, None]); tl.store(gb + 2 * C + krows, dv.to(ty), mask=kv[:, None])
+    part = PART + (bh.to(tl.int64) * Fr * TT + f * TT + T0 + tile) * 3 * D
+    tl.store(part + dd, dqc); tl.store(part + D + dd, dkc); tl.store(part + 2 * D + dd, dvc)
 
 # %% ../nbs/03a_fast_attention.ipynb #a5e67c6c
 def _tiles(N, rows):
@@ -500,8 +485,7 @@ def _space_launch(kernel, over, cfg, B, H, Fr, N, warps, *args, parts=False, **k
     tt = sum(n for _, n, _ in launches)
     for r0, n, rows in launches:
         extra = (r0, r0 // p_rows, tt) if parts else (r0,)
-        # NF (rows in full loop tiles) is a constexpr: fixed per model, and Triton 3.6's interpreter cannot loop to a
-        # runtime bound
+        # NF (rows in full loop tiles) is a constexpr: Triton 3.6's interpreter cannot loop to a runtime bound
         kernel[(B * H * Fr * n,)](*args, n, *extra, NF=N // l_rows * l_rows, BR=last, num_warps=warps,
                                   num_stages=stages, **{p_name: rows, l_name: l_rows}, **kw)
 
@@ -584,20 +568,19 @@ class Linear(nn.Linear):
             return _LinearGemvBias.apply(x.to(dt), self.weight.to(dt), self.bias.to(dt))
 
 # %% ../nbs/03a_fast_attention.ipynb #b3a2dd37
-if _HAS_TRITON:
-    @triton.jit
-    def _bias_gelu_bwd(DG, H, BIAS, DH, PART, M, N, NB, BM: tl.constexpr, BN: tl.constexpr):
-        "dh = dg · GELU'(h + b) on a BM × BN tile (exact erf GELU, fp32 maths); the tile's column sums of dh → PART."
-        pid = tl.program_id(0); pm = pid // NB; pn = pid % NB            # neighbouring programs: neighbouring columns
-        r = pm * BM + tl.arange(0, BM); c = pn * BN + tl.arange(0, BN)
-        mask = (r < M)[:, None] & (c < N)[None, :]
-        off = r.to(tl.int64)[:, None] * N + c[None, :]
-        u = tl.load(H + off, mask=mask, other=0.).to(tl.float32) + tl.load(BIAS + c, mask=c < N, other=0.).to(tl.float32)[None, :]
-        cdf = 0.5 * (1. + tl.math.erf(u * 0.7071067811865476))
-        pdf = tl.exp(-0.5 * u * u) * 0.3989422804014327                 # 1/sqrt(2π)
-        dh = (tl.load(DG + off, mask=mask, other=0.).to(tl.float32) * (cdf + u * pdf)).to(DH.dtype.element_ty)
-        tl.store(DH + off, dh, mask=mask)
-        tl.store(PART + pm.to(tl.int64) * N + c, tl.sum(dh.to(tl.float32), 0), mask=c < N)   # masked rows add 0
+@triton.jit
+def _bias_gelu_bwd(DG, H, BIAS, DH, PART, M, N, NB, BM: tl.constexpr, BN: tl.constexpr):
+    "dh = dg · GELU'(h + b) on a BM × BN tile (exact erf GELU, fp32 maths); the tile's column sums of dh → PART."
+    pid = tl.program_id(0); pm = pid // NB; pn = pid % NB            # neighbouring programs: neighbouring columns
+    r = pm * BM + tl.arange(0, BM); c = pn * BN + tl.arange(0, BN)
+    mask = (r < M)[:, None] & (c < N)[None, :]
+    off = r.to(tl.int64)[:, None] * N + c[None, :]
+    u = tl.load(H + off, mask=mask, other=0.).to(tl.float32) + tl.load(BIAS + c, mask=c < N, other=0.).to(tl.float32)[None, :]
+    cdf = 0.5 * (1. + tl.math.erf(u * 0.7071067811865476))
+    pdf = tl.exp(-0.5 * u * u) * 0.3989422804014327                 # 1/sqrt(2π)
+    dh = (tl.load(DG + off, mask=mask, other=0.).to(tl.float32) * (cdf + u * pdf)).to(DH.dtype.element_ty)
+    tl.store(DH + off, dh, mask=mask)
+    tl.store(PART + pm.to(tl.int64) * N + c, tl.sum(dh.to(tl.float32), 0), mask=c < N)   # masked rows add 0
 
 def _bias_gelu_backward_impl(grad, h, bias, tiles=(32, 64, 2)):
     "dh and db from one kernel; `tiles` = GeluKernel's (rows, cols, warps)."
@@ -608,8 +591,7 @@ def _bias_gelu_backward_impl(grad, h, bias, tiles=(32, 64, 2)):
     part = torch.empty(triton.cdiv(M, BM), N, device=h.device, dtype=torch.float32)
     nb = triton.cdiv(N, BN)
     with _on_device(h):
-        _bias_gelu_bwd[(triton.cdiv(M, BM) * nb,)](grad, h, bias, dh, part, M, N, nb, BM=BM, BN=BN,
-                                                    num_warps=warps)
+        _bias_gelu_bwd[(triton.cdiv(M, BM) * nb,)](grad, h, bias, dh, part, M, N, nb, BM=BM, BN=BN, num_warps=warps)
     return dh, part.sum(0).to(bias.dtype)
 
 _bias_gelu_backward_op = (_custom_op('bias_gelu_backward_v2', _bias_gelu_backward_impl,

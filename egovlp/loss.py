@@ -53,8 +53,7 @@ def egonce_masks(verb_vec: torch.Tensor, noun_vec: torch.Tensor) -> tuple[torch.
         raise ValueError(f"egonce_masks needs multi-hot (N, n_verbs) and (N, n_nouns) with the same N, "
                          f"got verb_vec {tuple(verb_vec.shape)} and noun_vec {tuple(noun_vec.shape)}")
     with _no_autocast(verb_vec):
-        return sim_matrix(_fp32(verb_vec), _fp32(verb_vec)), \
-               sim_matrix(_fp32(noun_vec), _fp32(noun_vec))
+        return sim_matrix(_fp32(verb_vec), _fp32(verb_vec)), sim_matrix(_fp32(noun_vec), _fp32(noun_vec))
 
 # %% ../nbs/04_egonce.ipynb #5670c46d
 class EgoNCE(nn.Module):

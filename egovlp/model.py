@@ -126,21 +126,16 @@ FAST_OPTIONS = ('fast_triton', 'fast_linear', 'fast_gelu', 'time_kernel', 'space
 class SpaceTimeBlock(nn.Module):
     "One Frozen-in-Time block: time attention, then space attention (residual from the block input), then MLP."
     def __init__(self, dim, num_heads, mlp_ratio=4., qkv_bias=False, qk_scale=None, drop=0., attn_drop=0., drop_path=0.,
-                 act_layer=nn.GELU, norm_layer=nn.LayerNorm, time_init='zeros', attention_style='frozen-in-time',
-                 attn_impl='fast', fast_triton=FAST_GROUPS, fast_linear=True, fast_gelu=True, time_kernel=None,
-                 space_kernel=None, gelu_kernel=None):
-        super().__init__()
+                 act_layer=nn.GELU, norm_layer=nn.LayerNorm, time_init='zeros', attention_style='frozen-in-time'):
+        super().__init__()   # the layers' run-time options: their defaults, set model-wide by SpaceTimeTransformer
         if attention_style != 'frozen-in-time': raise NotImplementedError(f"attention_style {attention_style!r}")
         self.norm1 = norm_layer(dim)
-        att = dict(attn_impl=attn_impl, fast_triton=fast_triton, fast_linear=fast_linear, time_kernel=time_kernel,
-                   space_kernel=space_kernel)
-        self.attn = VarAttention(dim, num_heads, qkv_bias, qk_scale, attn_drop, drop, **att)
-        self.timeattn = VarAttention(dim, num_heads, qkv_bias, qk_scale, attn_drop, drop, initialize=time_init, **att)
+        self.attn = VarAttention(dim, num_heads, qkv_bias, qk_scale, attn_drop, drop)
+        self.timeattn = VarAttention(dim, num_heads, qkv_bias, qk_scale, attn_drop, drop, initialize=time_init)
         self.drop_path = DropPath(drop_path) if drop_path > 0. else nn.Identity()
         self.norm2 = norm_layer(dim)
-        self.mlp = FusedMlp(in_features=dim, hidden_features=int(dim * mlp_ratio), act_layer=act_layer, drop=drop,
-                            fast=fast_gelu, kernel=gelu_kernel)   # timm's Mlp + a fused backward (03a)
-        self.mlp.fc2 = Linear(self.mlp.fc2.in_features, dim, fast=fast_linear)
+        self.mlp = FusedMlp(in_features=dim, hidden_features=int(dim * mlp_ratio), act_layer=act_layer, drop=drop)
+        self.mlp.fc2 = Linear(self.mlp.fc2.in_features, dim)   # timm's Mlp + a fused backward, Linear's fast bias grad (03a)
         self.norm3 = norm_layer(dim)
 
     def forward(self, x, num_frames: int):
@@ -169,10 +164,10 @@ class SpaceTimeTransformer(nn.Module):
         dpr = [drop_path_rate * i / max(depth - 1, 1) for i in range(depth)]      # = torch.linspace, also on 'meta'
         self.blocks = nn.ModuleList([
             SpaceTimeBlock(embed_dim, num_heads, mlp_ratio, qkv_bias, qk_scale, drop_rate, attn_drop_rate, dpr[i],
-                           norm_layer=norm_layer, time_init=time_init, attention_style=attention_style,
-                           attn_impl=attn_impl, fast_triton=fast_triton, fast_linear=fast_linear, fast_gelu=fast_gelu,
-                           time_kernel=time_kernel, space_kernel=space_kernel, gelu_kernel=gelu_kernel)
+                           norm_layer=norm_layer, time_init=time_init, attention_style=attention_style)
             for i in range(depth)])
+        self.attn_impl, self.fast_triton, self.fast_linear, self.fast_gelu = attn_impl, fast_triton, fast_linear, fast_gelu
+        self.time_kernel, self.space_kernel, self.gelu_kernel = time_kernel, space_kernel, gelu_kernel
         self.norm = norm_layer(embed_dim)
         self.pre_logits = nn.Identity()
         self.head = nn.Linear(embed_dim, num_classes) if num_classes > 0 else nn.Identity()
@@ -295,10 +290,8 @@ def build_text_model(text_params: dict, load_weights: bool = True):
     overrides = dict(text_params.get('config') or {})
     if text_params.get('pretrained', True) and load_weights:
         if overrides: raise ValueError(f"text_params.config={overrides} only applies to pretrained=False")
-        kw = {'cache_dir': text_params['cache_dir']} if text_params.get('cache_dir') else {}
-        return AutoModel.from_pretrained(name, **kw)
-    cfg = AutoConfig.for_model('distilbert' if name.startswith('distilbert') else 'bert', **overrides)
-    return AutoModel.from_config(cfg)
+        return AutoModel.from_pretrained(name, cache_dir=text_params.get('cache_dir') or None)
+    return AutoModel.from_config(AutoConfig.for_model('distilbert' if name.startswith('distilbert') else 'bert', **overrides))
 
 UNCASED_BERT_VOCAB = ('distilbert-base-uncased', 'bert-base-uncased')
 
