@@ -477,8 +477,7 @@ def _tiles(N, rows):
 
 def _space_launch(kernel, over, cfg, B, H, Fr, N, warps, *args, parts=False, **kw):
     "Launch `kernel` over (clip, head, frame, tile) of `over` ('queries' or 'keys'), looping over the other side's tiles."
-    rows, cols, _, _, stages = cfg                            # SpaceKernel fields, as a list
-    q, k = ('BM', rows), ('BN', cols)
+    q, k = ('BM', cfg[0]), ('BN', cfg[1])                     # SpaceKernel fields, as a list
     (p_name, p_rows), (l_name, l_rows) = (q, k) if over == 'queries' else (k, q)
     launches, _ = _tiles(N, p_rows)                  # full program tiles, then the narrower last one, as two launches
     _, last = _tiles(N, l_rows)
@@ -487,7 +486,7 @@ def _space_launch(kernel, over, cfg, B, H, Fr, N, warps, *args, parts=False, **k
         extra = (r0, r0 // p_rows, tt) if parts else (r0,)
         # NF (rows in full loop tiles) is a constexpr: Triton 3.6's interpreter cannot loop to a runtime bound
         kernel[(B * H * Fr * n,)](*args, n, *extra, NF=N // l_rows * l_rows, BR=last, num_warps=warps,
-                                  num_stages=stages, **{p_name: rows, l_name: l_rows}, **kw)
+                                  num_stages=cfg[4], **{p_name: rows, l_name: l_rows}, **kw)
 
 def _space_attention_fwd_impl(qkv, num_frames, num_heads, scale, cfg):
     qkv = _rowmajor(qkv)

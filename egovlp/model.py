@@ -105,10 +105,8 @@ class VarAttention(nn.Module):
                 raise RuntimeError(f"attn_impl='triton' needs Triton, a CUDA input (or TRITON_INTERPRET=1) and a power-of-2 "
                                    f"head_dim >= 16; got {x.device}, head_dim={self.head_dim}, triton={_HAS_TRITON}")
             if impl == 'triton' or (ok and x.is_cuda and group in self.fast_triton):   # not the interpreter for 'fast'
-                qkv = self.qkv(x)
-                out = (time_attention(qkv, num_frames, self.num_heads, self.scale, self.time_kernel) if group == 'time'
-                       else space_attention(qkv, num_frames, self.num_heads, self.scale, self.space_kernel))
-                return self.proj_drop(self.proj(out))
+                op, kernel = (time_attention, self.time_kernel) if group == 'time' else (space_attention, self.space_kernel)
+                return self.proj_drop(self.proj(op(self.qkv(x), num_frames, self.num_heads, self.scale, kernel)))
         if impl == 'fast':   # without the Triton kernels (CPU, or a group not in fast_triton)
             impl = 'einsum' if num_frames > FUSED_MAX_FRAMES else 'fused' if torch.compiler.is_compiling() else 'fast-eager'
         if group == 'space' and impl in ('fused', 'fast-eager'):
@@ -360,6 +358,7 @@ class FrozenInTime(nn.Module):
     def __init__(self, video_params, text_params, projection_dim=256, load_checkpoint=None, projection='minimal',
                  load_temporal_fix='zeros'):
         super().__init__()
+        if projection not in ('minimal', ''): raise NotImplementedError(f"projection={projection!r}: 'minimal' or ''")
         self._video_params, self.text_params = dict(video_params), dict(text_params)
         self.text_params.setdefault('model', 'distilbert-base-uncased')
         self.load_temporal_fix = load_temporal_fix
@@ -368,12 +367,8 @@ class FrozenInTime(nn.Module):
         self.text_model.train()
         self.video_model = build_video_model(self._video_params, load_weights=not from_ckpt)
         txt_dim, vid_dim = self.text_model.config.hidden_size, self.video_model.embed_dim
-        if projection == 'minimal':
-            self.txt_proj = nn.Sequential(nn.ReLU(), nn.Linear(txt_dim, projection_dim))
-            self.vid_proj = nn.Sequential(nn.Linear(vid_dim, projection_dim))
-        elif projection == '':
-            self.txt_proj, self.vid_proj = nn.Identity(), nn.Identity()
-        else: raise NotImplementedError(f"projection={projection!r}: 'minimal' or ''")
+        self.txt_proj = nn.Sequential(nn.ReLU(), nn.Linear(txt_dim, projection_dim)) if projection else nn.Identity()
+        self.vid_proj = nn.Sequential(nn.Linear(vid_dim, projection_dim)) if projection else nn.Identity()
         if from_ckpt: load_egovlp_checkpoint(load_checkpoint, self, load_temporal_fix=load_temporal_fix)
 
     @property
@@ -458,13 +453,11 @@ def _state_dict_of(ckpt, source):
 
 def load_egovlp_checkpoint(path_or_state, model=None, load_temporal_fix='zeros', map_location='cpu'):
     "A released EgoVLP checkpoint (or bare state_dict, file or dict) as a clean state_dict; loaded strictly into `model` if given."
-    if isinstance(path_or_state, (str, os.PathLike)):
-        source, ckpt = str(path_or_state), load_checkpoint_file(path_or_state, map_location)
-    else: source, ckpt = '<state_dict>', path_or_state
-    sd = _state_dict_of(ckpt, source)
-    sd = {k.removeprefix('module.'): v for k, v in sd.items() if not k.endswith('embeddings.position_ids')}
-    if map_location is not None and not isinstance(path_or_state, (str, os.PathLike)):
-        sd = {k: v.to(map_location) for k, v in sd.items()}
+    from_file = isinstance(path_or_state, (str, os.PathLike))
+    source = str(path_or_state) if from_file else '<state_dict>'
+    sd = _state_dict_of(load_checkpoint_file(path_or_state, map_location) if from_file else path_or_state, source)
+    sd = {k.removeprefix('module.'): v if from_file or map_location is None else v.to(map_location)
+          for k, v in sd.items() if not k.endswith('embeddings.position_ids')}
     if model is None: return sd
     own = model.state_dict()
     sd.update({k: v for k, v in own.items() if k.endswith('embeddings.position_ids')})
@@ -477,8 +470,7 @@ def load_egovlp_checkpoint(path_or_state, model=None, load_temporal_fix='zeros',
     shapes = {k: (tuple(sd[k].shape), tuple(own[k].shape)) for k in set(sd) & set(own) if sd[k].shape != own[k].shape}
     if missing or unexpected or shapes:
         raise ValueError(f"{source} does not fit this model: missing {missing[:8]}{'…' if len(missing) > 8 else ''}, "
-                         f"unexpected {unexpected[:8]}{'…' if len(unexpected) > 8 else ''}, "
-                         f"shape (file, model) {shapes}")
+                         f"unexpected {unexpected[:8]}{'…' if len(unexpected) > 8 else ''}, shape (file, model) {shapes}")
     model.load_state_dict(sd, strict=True)
     log.info(f"loaded {source} ({len(sd)} tensors)")
     return sd
