@@ -24,8 +24,8 @@ log = logging.getLogger(__name__)
 # %% auto #0
 __all__ = ['log', 'ATTN_IMPLS', 'RESIDUAL_DTYPES', 'FAST_OPTIONS', 'UNCASED_BERT_VOCAB', 'VarAttention', 'SpaceTimeBlock',
            'SpaceTimeTransformer', 'fast_options', 'load_vit_weights', 'vit_state_dict', 'build_text_model',
-           'bundled_vocab_file', 'get_tokenizer', 'tokenize', 'build_video_model', 'sim_matrix', 'FrozenInTime',
-           'tiny_video_params', 'tiny_text_params', 'inflate_temporal_embed', 'load_checkpoint_file',
+           'bundled_vocab_file', 'get_tokenizer', 'tokenize', 'build_video_model', 'sim_matrix', 'tiny_video_params',
+           'tiny_text_params', 'FrozenInTime', 'inflate_temporal_embed', 'load_checkpoint_file',
            'load_egovlp_checkpoint', 'PickledStub', 'RestrictedUnpickler', 'restricted_pickle']
 
 # %% ../nbs/03_model.ipynb #41bb261e
@@ -352,6 +352,16 @@ def sim_matrix(a, b, eps=1e-8):
     "Cosine similarity matrix: rows = `a`, columns = `b`; each vector divided by max(‖·‖, eps)."
     return F.normalize(a, dim=1, eps=eps) @ F.normalize(b, dim=1, eps=eps).t()
 
+def tiny_video_params(**kw):
+    "A small SpaceTimeTransformer config (32 px, 8 px patches, 2 blocks, 32 d, 4 frames), random init."
+    return {**dict(model='SpaceTimeTransformer', arch_config='base_patch16_224', num_frames=4, pretrained=False,
+                   time_init='zeros', img_size=32, patch_size=8, embed_dim=32, depth=2, num_heads=2, attn_impl='fast'), **kw}
+
+def tiny_text_params(**kw):
+    "A small DistilBERT config (2 layers, 32 d) with the real distilbert-base-uncased vocabulary, random init."
+    cfg = {**dict(dim=32, n_layers=2, n_heads=2, hidden_dim=64), **kw.pop('config', {})}
+    return {**dict(model='distilbert-base-uncased', pretrained=False, input='text', config=cfg), **kw}
+
 # %% ../nbs/03_model.ipynb #d07ea7a5
 class FrozenInTime(nn.Module):
     "The EgoVLP dual encoder: video SpaceTimeTransformer + DistilBERT, projected to `projection_dim` (original signature)."
@@ -403,17 +413,6 @@ class FrozenInTime(nn.Module):
         text_embeddings, video_embeddings = self.compute_text(data['text']), self.compute_video(data['video'])
         if return_embeds: return text_embeddings, video_embeddings
         return sim_matrix(text_embeddings, video_embeddings)
-
-# %% ../nbs/03_model.ipynb #b4cbecc2
-def tiny_video_params(**kw):
-    "A small SpaceTimeTransformer config (32 px, 8 px patches, 2 blocks, 32 d, 4 frames), random init."
-    return {**dict(model='SpaceTimeTransformer', arch_config='base_patch16_224', num_frames=4, pretrained=False,
-                   time_init='zeros', img_size=32, patch_size=8, embed_dim=32, depth=2, num_heads=2, attn_impl='fast'), **kw}
-
-def tiny_text_params(**kw):
-    "A small DistilBERT config (2 layers, 32 d) with the real distilbert-base-uncased vocabulary, random init."
-    cfg = {**dict(dim=32, n_layers=2, n_heads=2, hidden_dim=64), **kw.pop('config', {})}
-    return {**dict(model='distilbert-base-uncased', pretrained=False, input='text', config=cfg), **kw}
 
 # %% ../nbs/03_model.ipynb #91c63cf3
 def inflate_temporal_embed(state_dict, num_frames, fix='zeros'):
