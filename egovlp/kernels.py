@@ -83,11 +83,10 @@ def fast_groups(v) -> tuple:
 
 # %% ../nbs/03a_fast_attention.ipynb #6a08edce
 FUSED_MAX_FRAMES = 8   # a constant of the heuristic, not a switch: above it, 'fast' without Triton is 'einsum'
-_MAX_GRID = 65535  # CUDA grid y/z limit: SDPA kernels put batch (and heads) on those axes
 
 def _sdpa(q, k, v, scale):
     "SDPA on (G, H, L, d) tensors, split along G so that G·H stays under the CUDA grid limit."
-    step = max(1, _MAX_GRID // q.shape[1])
+    step = max(1, 65535 // q.shape[1])   # the CUDA grid y/z limit: SDPA kernels put batch (and heads) on those axes
     if q.shape[0] <= step: return F.scaled_dot_product_attention(q, k, v, scale=scale)
     return torch.cat([F.scaled_dot_product_attention(q[i:i+step], k[i:i+step], v[i:i+step], scale=scale)
                       for i in range(0, q.shape[0], step)])

