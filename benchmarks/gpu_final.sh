@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Issue 26, on the final code: one device call per part, every figure written to $OUT as soon as it is measured.
 #   bash benchmarks/gpu_final.sh PART...   # the parts in order, e.g. `cells downstream step16`:
-#     cells       the `#| cuda` cells of 01_video, 03_model, 03a, 05_trainer; gpu_check_options; the 4-frame step vs the original's maths
+#     cells       the `#| cuda` cells of 01_video, 03_model, 03a, 05_trainer; gpu_check_options
+#     step4       the 4-frame step vs the original's maths
 #     downstream  NLQ/MQ extraction windows/s (GPU) + decode windows per CPU-second (this host); OSCC/PNR fine-tuning steps/s
 #     step16      the 16-frame step vs the original's maths
 #     e2e         end to end (real trainer + loader) + EgoMCQ + the EPIC test pass (carry .benchdata: the encoded bases)
@@ -30,6 +31,8 @@ cells() {
   wait
   for nb in $NBS; do grep -q "rc=0" <(grep "$nb:" $OUT/cells.txt) || tail -n 15 $OUT/nb_$nb.log; done
   run 90 python3 benchmarks/gpu_check_options.py | tee $OUT/gpu_check_options.txt
+}
+step4() {
   # batch 256 needs ~92 GiB (OOM on an 80-GB H100, 2026-12-06): 128 there
   SB=128; [ "$(nvidia-smi --query-gpu=memory.total --format=csv,noheader,nounits | head -1)" -gt 100000 ] && SB=256
   run 150 python3 $B --frames 4 --batch $SB --modes fast --steps 8 --json $OUT/step4_fast.json
