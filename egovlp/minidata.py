@@ -206,16 +206,10 @@ def _episodic_clips(rng, events, dur, clips_per_video, clip_sec, queries_per_cli
 
 def _episodic_json(videos, split, kind, annotated=True):
     "One `nlq_*.json` / `moments_*.json` of `videos` [(uid, dur, clips)]."
-    out = []
-    for uid, _, clips in videos:
-        cs = []
-        for base, nlq_ann, mq_ann in clips:
-            ann = nlq_ann if kind == 'nlq' else mq_ann
-            if not annotated:     # test_unannotated: NLQ keeps the query text only, MQ no annotations
-                ann = [dict(annotation_uid=a['annotation_uid'], language_queries=[dict(query=q['query']) for q in a['language_queries']])
-                       for a in ann] if kind == 'nlq' else []
-            cs.append(dict(base, annotations=ann))
-        out.append(dict(video_uid=uid, split=split, clips=cs))
+    def anns(nlq, mq):      # test_unannotated: NLQ keeps the query text only, MQ no annotations
+        if annotated: return nlq if kind == 'nlq' else mq
+        return [dict(annotation_uid=a['annotation_uid'], language_queries=[dict(query=q['query']) for q in a['language_queries']]) for a in nlq] if kind == 'nlq' else []
+    out = [dict(video_uid=uid, split=split, clips=[dict(base, annotations=anns(nlq, mq)) for base, nlq, mq in clips]) for uid, _, clips in videos]
     desc = 'mini-Ego4D natural language queries' if kind == 'nlq' else 'mini-Ego4D moment queries'
     return dict(version='v1', date='2026-01-01', description=desc, manifest='s3://mini-ego4d/manifest.csv', videos=out)
 
@@ -259,13 +253,12 @@ FHO_CUES = ('burst', 'flash', 'none')
 _SPLIT_IDS = {'train': 0, 'val': 1, 'test': 2}
 
 def _state_change(scene, o, pnr, cue, h):
-    """Frames of `scene` with object `o` white and swollen from the PNR on, and the frames pnr±h marked by `cue`: 'flash'
-    (the whole view lights up, the default: the cue a tiny PNR head learns), 'burst' (the object 2.2× its size), 'none'."""
-    a, b, n = (pnr - h, pnr + h + 1, scene.n) if cue == 'burst' else (pnr, pnr, scene.n)
+    "Frames of `scene` with object `o` white and swollen from the PNR on, pnr±h marked by `cue` ('flash', 'burst' or 'none')."
+    a, b = (pnr - h, pnr + h + 1) if cue == 'burst' else (pnr, pnr)
     before = scene.render(0, a)
     scene.objs[o] = (CHANGED_COLOUR, scene.objs[o][1]); scene.S[o, a:] *= CHANGED_SCALE
     scene.S[o, a:b] *= BURST_SCALE / CHANGED_SCALE                     # 'burst': bigger still around the PNR
-    frames = np.concatenate([before, scene.render(a, n)])
+    frames = np.concatenate([before, scene.render(a)])
     if cue == 'flash': frames[pnr - h:pnr + h + 1] = frames[pnr - h:pnr + h + 1] // 2 + 127   # the whole view lights up
     return frames
 
@@ -281,8 +274,7 @@ def _fho_clip(out: Path, seed, split, i, positive, video_sec, clip_sec, fps, siz
     else: raise RuntimeError(f"mini-FHO: no scene with a visible object for {split} clip {i}")
     scene.film(rng)
     pnr = ps + int(rng.integers(round(0.15*nc), round(0.85*nc))) if positive else None
-    if positive: frames = _state_change(scene, vis[int(rng.integers(len(vis)))], pnr, cue, int(round(burst_sec*fps)))
-    else: frames = scene.render()
+    frames = _state_change(scene, vis[int(rng.integers(len(vis)))], pnr, cue, int(round(burst_sec*fps))) if positive else scene.render()
     video_uid = rng_uuid(rng)
     unique_id = f"{video_uid}-{ps/fps:.1f}-{pe/fps:.1f}".replace('.', '_')
     write_video(out/'videos'/f'{video_uid}.mp4', frames, fps, gop=gop, crf=crf)
