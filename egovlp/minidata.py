@@ -72,13 +72,6 @@ def _epic_video(out, seed, k, p, vid, video_sec, gap_sec, fps, size, margin, col
                          all_nouns=str(words), all_noun_classes=str([int(x) for x in nouns])))
     return rows
 
-def _sentence_rows(df) -> np.ndarray:
-    "Rows of the JPoSE sentence list: unique narrations (their first row), plus one per (verb, noun) class not among them."
-    first = df.drop_duplicates('narration')
-    have = set(zip(first.verb_class, first.noun_class))
-    extra = df[[k not in have for k in zip(df.verb_class, df.noun_class)]].drop_duplicates(['verb_class', 'noun_class'])
-    return pd.concat([first, extra.sort_values(['verb_class', 'noun_class'])]).index.to_numpy()
-
 def _generate_epic(out: Path, seed, n_participants, n_train_videos, n_test_videos, **kw):
     vids = [(k, f'P{k % n_participants + 1:02d}') for k in range(n_train_videos + n_test_videos)]
     made = pmap(lambda v: _epic_video(out, seed, *v, f'{v[1]}_{v[0] // n_participants + 1:02d}', **kw), vids)
@@ -87,10 +80,12 @@ def _generate_epic(out: Path, seed, n_participants, n_train_videos, n_test_video
     for split, part in (('train', made[:n_train_videos]), ('test', made[n_train_videos:])):
         df = pd.DataFrame([r for rows in part for r in rows])
         df.to_csv(ann/f'EPIC_100_retrieval_{split}.csv', index=False)
-        r = _sentence_rows(df)
+        first = df.drop_duplicates('narration')     # JPoSE sentences: unique narrations, + one per (verb, noun) class not among them
+        have = set(zip(first.verb_class, first.noun_class))
+        extra = df[[k not in have for k in zip(df.verb_class, df.noun_class)]].drop_duplicates(['verb_class', 'noun_class'])
+        r = pd.concat([first, extra.sort_values(['verb_class', 'noun_class'])]).index.to_numpy()     # their rows
         df.loc[r, ['narration_id', 'narration']].to_csv(ann/f'EPIC_100_retrieval_{split}_sentence.csv', index=False)
-        hot = np.zeros((len(df), 1 + max(NOUN_ID.values())))
-        for i, ns in enumerate(df.all_noun_classes.map(json.loads)): hot[i, ns] = 1
+        hot = np.stack([np.isin(np.arange(1 + max(NOUN_ID.values())), json.loads(s)) for s in df.all_noun_classes]).astype(float)
         inter, size, verb = hot @ hot[r].T, hot.sum(1), df.verb_class.to_numpy()
         rel = 0.5*(verb[:, None] == verb[r][None]) + 0.5*inter/(size[:, None] + size[r][None] - inter)   # verb match + noun IoU
         (ann/'relevancy'/f'caption_relevancy_EPIC_100_retrieval_{split}.pkl').write_bytes(pickle.dumps(rel))
@@ -177,7 +172,6 @@ def _moment(t, clip_start, fps, keys):
     return dict(zip(keys, (round(a - clip_start, 3), round(b - clip_start, 3), round(a, 3), round(b, 3))),
                 video_start_frame=int(a*fps), video_end_frame=int(b*fps))
 
-# %% ../nbs/14_mini_datasets.ipynb #e977b180
 def _nlq_query(e, clip_start, fps) -> dict:
     "The NLQ `language_queries` entry that asks about event `e`."
     form, rest = _verb_rest(e.caption)

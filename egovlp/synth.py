@@ -132,9 +132,7 @@ class Scene:
 def _options(self: Scene, o):
     "Verbs that object `o` can undergo now, as (verb_id, change) pairs."
     st, rng, H = self.state[o], self.rng, self.H
-    if not st['vis']:
-        x, y = self._free_pos(st['s'], skip=o)
-        return [(20, dict(x=x, y=y, jump=True))]
+    if not st['vis']: return [(20, dict(zip('xy', self._free_pos(st['s'], skip=o)), jump=True))]     # uncover it somewhere free
     x0, x1, y0, y1 = self._lims(st['s'])
     opts = [(117, {})]
     dy, dx = rng.uniform(0.17, 0.25)*H, rng.uniform(0.23, 0.35)*H
@@ -158,8 +156,7 @@ def _options(self: Scene, o):
 @patch
 def event(self: Scene, t: float) -> Event:
     "Animate one feasible event on one object over ~0.8 s centred on `t`; record and return it."
-    rng, fps = self.rng, self.fps
-    d = rng.uniform(0.7, 0.9)
+    rng, fps, d = self.rng, self.fps, self.rng.uniform(0.7, 0.9)
     f0, f1, fm = max(int(round((t - d/2)*fps)), 0), min(int(round((t + d/2)*fps)), self.n), int(round(t*fps))
     p = _smooth((np.arange(f0, f1) - f0)/max(f1 - f0 - 1, 1))
     hidden = [o for o, s in enumerate(self.state) if not s['vis']]
@@ -174,10 +171,8 @@ def event(self: Scene, t: float) -> Event:
             st[key] = float(ch[key])
     if vid == 117: self.DX[o, f0:f1] = 0.05*self.H*np.sin(2*np.pi*2.5*np.arange(f1 - f0)/max(f1 - f0, 1))
     if vid in (20, 30): st['vis'] = vid == 20; self.VIS[o, fm:] = st['vis']
-    colour, noun = self.objs[o]
-    forms = VERB_FORMS[vid]
-    text = f"#C C {forms[rng.integers(len(forms))]} the {colour} {noun}"
-    nouns = [NOUN_ID[noun]]
+    (colour, noun), forms = self.objs[o], VERB_FORMS[vid]
+    text, nouns = f"#C C {forms[rng.integers(len(forms))]} the {colour} {noun}", [NOUN_ID[noun]]
     if 'other' in ch:
         c2, n2 = self.objs[ch['other']]; text += f" towards the {c2} {n2}"; nouns.append(NOUN_ID[n2])
     else: text += ch.get('compl', '')
