@@ -69,7 +69,7 @@ def _read_table(path, dtypes, max_rows):
                 for line, saw in re.findall(r'Skipping line (\d+): expected \d+ fields, saw (\d+)', str(w.message))}
 
 def _numeric_bad(df, bad):
-    "The numeric columns were read as text: convert them, recording rows whose value does not parse."
+    "The numeric columns were read as text: convert them in place, recording rows whose value does not parse."
     for c in _INT_COLS + _FLOAT_COLS:
         raw, num = df[c], pd.to_numeric(df[c], errors='coerce')
         wrong = num.isna() & raw.notna()
@@ -77,15 +77,12 @@ def _numeric_bad(df, bad):
         for i in np.flatnonzero(wrong.to_numpy()):
             bad.setdefault(int(i), f"column {c}: {raw.iat[i]!r} is not {'an integer' if c in _INT_COLS else 'a number'}")
         df[c] = num.astype('float64')
-    return df
 
-# %% ../nbs/02_egoclip.ipynb #3c4e5166
 @dataclass(repr=False)
 class EgoClipMeta:
     "EgoClip metadata as compact arrays: scalar columns in `df`, captions in one utf-8 buffer, tags in CSR form."
     path: str
-    df: pd.DataFrame            # clip_idx, video_uid (category), video_dur, narration_source (category), narration_ind,
-                                # narration_time, clip_start, clip_end (float64 / int32), line (1-based line in the file)
+    df: pd.DataFrame            # the scalar columns (int32, float64 times, categorical strings) + line (1-based, in the file)
     text_buf: np.ndarray        # uint8: every caption, utf-8, back to back
     text_ptr: np.ndarray        # int64 (n+1,): caption i is text_buf[text_ptr[i]:text_ptr[i+1]]
     verb_ptr: np.ndarray        # int32 (n+1,)
@@ -136,10 +133,10 @@ def read_egoclip(path, on_bad_lines: str = 'error', max_rows: int | None = None,
         try: df, dropped = _read_table(path, _DTYPES, max_rows)
         except (ValueError, TypeError, OverflowError):  # a number that does not parse: find it
             df, dropped = _read_table(path, {**_DTYPES, **{c: str for c in _INT_COLS + _FLOAT_COLS}}, max_rows)
-            df = _numeric_bad(df, bad_rows)
+            _numeric_bad(df, bad_rows)
     except pd.errors.ParserError as e: raise EgoClipFormatError(f"{path}: the csv parser gave up: {e}") from e
     if len(df) == 0 and not dropped: raise EgoClipFormatError(f"{path}: no rows (the file has only a header line)")
-    lines = np.setdiff1d(np.arange(2, 2 + len(df) + len(dropped)), list(dropped))   # each row's line (header = 1)
+    lines = np.setdiff1d(np.arange(2, 2 + len(df) + len(dropped)), list(dropped))[:len(df)]   # each row's line (header = 1)
     for u in df.video_uid.cat.categories:               # an id that escapes data_dir is an error, even with 'skip'
         check_video_id(u, f"{path}:{lines[int(np.argmax((df.video_uid == u).to_numpy()))]}")
     for c in _FLOAT_COLS:
@@ -202,7 +199,7 @@ class ClipReader:
         self.data_dir, self.chunk_sec, self.fps, self.loading = Path(data_dir), chunk_sec, fps, loading
         self.stats = LoadStats() if stats is None else stats
         self.backend, self.ext, self.placeholder_hw = backend, ext, tuple(placeholder_hw)
-        self.infos: dict[str, VideoInfo] = {}
+        self.infos: dict[str, VideoInfo] = {}        # path -> its header, cached
     def __repr__(self): return f"ClipReader({str(self.data_dir)!r}, chunk_sec={self.chunk_sec}, fps={self.fps}, loading={self.loading!r})"
     def path(self, video_uid: str, k: int = 0) -> Path:
         "The file of chunk `k` (or of the whole video); an id that leads outside `data_dir` is a ValueError (`core.safe_path`)."
@@ -384,9 +381,8 @@ class EgoMCQ(ItemDataset):
     def __init__(self, json_path, data_dir, num_frames: int = 4, size: int = 224, chunk_sec: float | None = 600,
                  fps: float | None = None, loading: str = 'lax', transform=None, backend: str | None = None):
         super().__init__(0, loading)
-        self.path = str(json_path)
+        self.path, self.num_frames, self.size = str(json_path), num_frames, size
         self.questions, self.clips = read_egomcq(json_path)
-        self.num_frames, self.size = num_frames, size
         self.transform = transform if transform is not None else VideoTransform('test', size)
         self.reader = ClipReader(data_dir, chunk_sec, fps, loading, self.stats, backend=backend)
         self._uid, self._s, self._e = self.clips.video_uid.to_numpy(), self.clips.clip_start.to_numpy(), self.clips.clip_end.to_numpy()

@@ -260,8 +260,7 @@ def _cast(what, key, default, v):
 def mini_dataset(what: str, name: str, version: int, seed: int, params: dict, defaults: dict, generate: Callable,
                  root=None) -> Path:
     "`core.generate_once` of `generate(out, seed, **params)`, `params` over `defaults` checked and cast (`_cast`)."
-    unknown = set(params) - set(defaults)
-    if unknown: raise TypeError(f"{what}: unknown parameters {sorted(unknown)}; known: {sorted(defaults)}")
+    if unknown := set(params) - set(defaults): raise TypeError(f"{what}: unknown parameters {sorted(unknown)}; known: {sorted(defaults)}")
     p = {k: _cast(what, k, d, params.get(k, d)) for k, d in defaults.items()}
     if 'size' in p and (p['size'][0] % 2 or p['size'][1] % 2): raise ValueError(f"{what}: size must be even (H.264 4:2:0), got {p['size']}")
     return generate_once(what, name, version, int(seed), p, {k: _cast(what, k, d, d) for k, d in defaults.items()},
@@ -344,8 +343,7 @@ def _generate(out: Path, seed, n_videos, n_mcq_videos, video_sec, gap_sec, chunk
     df = pd.DataFrame([r for u in sorted(uids[:n_videos]) for r in rows[u]])
     df.insert(0, 'clip_idx', np.arange(len(df)))
     df[EGOCLIP_COLUMNS].to_csv(out/'egoclip.csv', sep='\t', index=False)
-    mcq = _mcq(rng, {u: rows[u] for u in uids[n_videos:]}, n_inter, n_intra)
-    (out/'egomcq.json').write_text(json.dumps(mcq))
+    (out/'egomcq.json').write_text(json.dumps(_mcq(rng, {u: rows[u] for u in uids[n_videos:]}, n_inter, n_intra)))
     (out/'vocab.json').write_text(json.dumps(dict(verbs=MINI_VERBS, nouns=MINI_NOUNS)))
 
 def make_mini_egoclip(root=None, seed: int = 0, **params) -> Path:
