@@ -136,7 +136,7 @@ def read_egoclip(path, on_bad_lines: str = 'error', max_rows: int | None = None,
             _numeric_bad(df, bad_rows)
     except pd.errors.ParserError as e: raise EgoClipFormatError(f"{path}: the csv parser gave up: {e}") from e
     if len(df) == 0 and not dropped: raise EgoClipFormatError(f"{path}: no rows (the file has only a header line)")
-    lines = np.setdiff1d(np.arange(2, 2 + len(df) + len(dropped)), list(dropped))[:len(df)]   # each row's line (header = 1)
+    lines = np.setdiff1d(np.arange(2, 2 + len(df) + len(dropped)), list(dropped), True)[:len(df)]   # each row's line (header = 1)
     for u in df.video_uid.cat.categories:               # an id that escapes data_dir is an error, even with 'skip'
         check_video_id(u, f"{path}:{lines[int(np.argmax((df.video_uid == u).to_numpy()))]}")
     for c in _FLOAT_COLS:
