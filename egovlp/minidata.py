@@ -279,21 +279,16 @@ def _fho_clip(out: Path, seed, split, i, positive, video_sec, clip_sec, fps, siz
         return dict(clip_id=str(i), unique_id=unique_id, video_uid=video_uid, **win), dict(unique_id=unique_id, state_change=bool(positive), parent_pnr_frame=pnr)
     rec = dict(clip_uid=rng_uuid(rng), clip_id=str(i), unique_id=unique_id, video_uid=video_uid, clip_start_sec=ps/fps,
                clip_end_sec=pe/fps, clip_start_frame=ps, clip_end_frame=pe)          # the 5-min clip = the video
-    if positive: rec.update(clip_pnr_frame=pnr, **win, state_change=True, parent_pnr_frame=pnr)
-    else: rec.update(**win, state_change=False, pnr_frame=None)
-    return rec, None
+    return rec | (dict(clip_pnr_frame=pnr, **win, state_change=True, parent_pnr_frame=pnr) if positive else dict(**win, state_change=False, pnr_frame=None)), None
 
-# %% ../nbs/14_mini_datasets.ipynb #eba750a1
 def _generate_fho(out: Path, seed, n_train, n_val, n_test, pos_frac, **kw):
     (out/'videos').mkdir(parents=True)
-    jobs = []
-    for split, n in (('train', n_train), ('val', n_val), ('test', n_test)):
-        pos = np.random.default_rng([seed, _SPLIT_IDS[split], 10**6]).permutation(n) < round(pos_frac*n)
-        jobs += [(split, i, bool(pos[i])) for i in range(n)]
+    jobs = [(split, i, bool(p)) for split, n in (('train', n_train), ('val', n_val), ('test', n_test))     # pos_frac of each split positive
+            for i, p in enumerate(np.random.default_rng([seed, _SPLIT_IDS[split], 10**6]).permutation(n) < round(pos_frac*n))]
     made = pmap(lambda j: _fho_clip(out, seed, *j, **kw), jobs, workers=4)
     for split, name in FHO_FILES.items():
-        recs = [r for (s, _, _), (r, _) in zip(jobs, made) if s == split]
-        (out/name).write_text(json.dumps({'version': 'mini-fho-1', 'date': '', 'description': 'mini-FHO', 'clips': recs}, indent=0))
+        (out/name).write_text(json.dumps({'version': 'mini-fho-1', 'date': '', 'description': 'mini-FHO',
+                                          'clips': [r for (s, _, _), (r, _) in zip(jobs, made) if s == split]}, indent=0))
     (out/'mini_test_labels.json').write_text(json.dumps([l for (s, _, _), (_, l) in zip(jobs, made) if s == 'test']))
 
 def make_mini_fho(root=None, seed: int = 0, **params) -> Path:

@@ -161,9 +161,8 @@ def event(self: Scene, t: float) -> Event:
     p = _smooth((np.arange(f0, f1) - f0)/max(f1 - f0 - 1, 1))
     hidden = [o for o, s in enumerate(self.state) if not s['vis']]
     o = hidden[rng.integers(len(hidden))] if hidden and rng.random() < 0.5 else int(rng.integers(len(self.objs)))
-    opts = self._options(o)
+    opts, st = self._options(o), self.state[o]
     vid, ch = opts[rng.integers(len(opts))]
-    st = self.state[o]
     for key, arr in (('x', self.X), ('y', self.Y), ('s', self.S), ('a', self.A)):
         if key in ch:
             if ch.get('jump'): arr[o, fm:] = ch[key]      # an uncovered object is simply there from then on
@@ -317,8 +316,7 @@ def _mcq(rng, rows_by_video, n_inter, n_intra):
                 s = starts[rng.integers(len(starts))] if starts else 0
                 cands = [rows[i] for i in range(s, s + 5) if i != j] if starts else []
             if len(cands) < 4: continue
-            answer = int(rng.integers(5))
-            cands = [cands[i] for i in rng.permutation(4)]
+            answer, cands = int(rng.integers(5)), [cands[i] for i in rng.permutation(4)]
             cands.insert(answer, q)
             qs.append(dict(query=q, choices={str(i): c for i, c in enumerate(cands)}, answer=answer, types=typ))
             want[typ] -= 1
