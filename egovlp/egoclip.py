@@ -45,8 +45,7 @@ def check_video_id(uid, where: str) -> str:
 _INT_LIST = re.compile(r'\[ *(?:[0-9]{1,9} *(?:, *[0-9]{1,9} *)*)?\]')
 
 def parse_int_lists(s: pd.Series):
-    """Parse a column of strings like '[93]', '[192, 115, 12]', '[]' without eval (ids of at most 9 digits, spaces around
-    them allowed). Returns `ok` bool (n,), `counts` int64 (n,) (0 where not ok) and the ids of the ok rows (counts.sum(),)."""
+    "Strings like '[93]', '[192, 115, 12]', '[]' without eval → `ok` bool (n,), `counts` int64 (n,) (0 where not ok), the ids of the ok rows."
     rows = s.tolist()
     ok = np.fromiter((isinstance(x, str) and _INT_LIST.fullmatch(x) is not None for x in rows), bool, len(rows))
     good = [x for x, o in zip(rows, ok) if o]
@@ -64,23 +63,13 @@ def _read_table(path, dtypes, max_rows):
         warnings.simplefilter('always', pd.errors.ParserWarning)
         df = pd.read_csv(path, sep='\t', dtype=dtypes, engine='c', on_bad_lines='warn', nrows=max_rows,
                          skip_blank_lines=False, keep_default_na=False, na_values=[''])
-    bad = {}
     for w in caught:
-        if not issubclass(w.category, pd.errors.ParserWarning):
-            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno); continue
-        for line, saw in re.findall(r'Skipping line (\d+): expected \d+ fields, saw (\d+)', str(w.message)):
-            bad[int(line)] = f'expected {len(EGOCLIP_COLUMNS)} tab-separated fields, saw {saw}'
-    return df, bad
-
-def _row_lines(n, dropped_lines):
-    "1-based file line of each of the n parsed rows, given the lines the parser dropped (header = line 1)."
-    b = np.sort(np.asarray(list(dropped_lines), np.int64))
-    before = b - 1 - np.arange(1, len(b) + 1)         # rows parsed before the k-th dropped line
-    r = np.arange(n, dtype=np.int64)
-    return r + 2 + np.searchsorted(before, r, side='right')
+        if not issubclass(w.category, pd.errors.ParserWarning): warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return df, {int(line): f'expected {len(EGOCLIP_COLUMNS)} tab-separated fields, saw {saw}' for w in caught
+                for line, saw in re.findall(r'Skipping line (\d+): expected \d+ fields, saw (\d+)', str(w.message))}
 
 def _numeric_bad(df, bad):
-    "The numeric columns were read as text: convert them, recording rows whose value does not parse."
+    "The numeric columns were read as text: convert them in place, recording rows whose value does not parse."
     for c in _INT_COLS + _FLOAT_COLS:
         raw, num = df[c], pd.to_numeric(df[c], errors='coerce')
         wrong = num.isna() & raw.notna()
@@ -88,15 +77,12 @@ def _numeric_bad(df, bad):
         for i in np.flatnonzero(wrong.to_numpy()):
             bad.setdefault(int(i), f"column {c}: {raw.iat[i]!r} is not {'an integer' if c in _INT_COLS else 'a number'}")
         df[c] = num.astype('float64')
-    return df
 
-# %% ../nbs/02_egoclip.ipynb #3c4e5166
 @dataclass(repr=False)
 class EgoClipMeta:
     "EgoClip metadata as compact arrays: scalar columns in `df`, captions in one utf-8 buffer, tags in CSR form."
     path: str
-    df: pd.DataFrame            # clip_idx, video_uid (category), video_dur, narration_source (category), narration_ind,
-                                # narration_time, clip_start, clip_end (float64 / int32), line (1-based line in the file)
+    df: pd.DataFrame            # the scalar columns (int32, float64 times, categorical strings) + line (1-based, in the file)
     text_buf: np.ndarray        # uint8: every caption, utf-8, back to back
     text_ptr: np.ndarray        # int64 (n+1,): caption i is text_buf[text_ptr[i]:text_ptr[i+1]]
     verb_ptr: np.ndarray        # int32 (n+1,)
@@ -122,10 +108,8 @@ class EgoClipMeta:
         "Range-check every tag id at once (a dataset does this at start-up); raises naming the first bad row."
         for kind, ptr, idx, n in (('verb', self.verb_ptr, self.verb_idx, n_verbs or self.n_verbs),
                                   ('noun', self.noun_ptr, self.noun_idx, n_nouns or self.n_nouns)):
-            bad = np.flatnonzero(idx >= n)
-            if len(bad):
-                rows = np.unique(np.searchsorted(ptr, bad, side='right') - 1)
-                raise EgoClipFormatError(f"{self.where(int(rows[0]))}: tag_{kind} {getattr(self, kind + 's')(int(rows[0])).tolist()} "
+            rows = np.unique(np.searchsorted(ptr, np.flatnonzero(idx >= n), side='right') - 1)
+            if len(rows): raise EgoClipFormatError(f"{self.where(int(rows[0]))}: tag_{kind} {getattr(self, kind + 's')(int(rows[0])).tolist()} "
                                          f"has an id >= n_{kind}s={n} ({len(rows)} rows like this)")
         return self
     def frame(self, rows) -> pd.DataFrame:
@@ -135,8 +119,7 @@ class EgoClipMeta:
 
 # %% ../nbs/02_egoclip.ipynb #7f11e502
 def read_egoclip(path, on_bad_lines: str = 'error', max_rows: int | None = None, n_verbs: int = 118, n_nouns: int = 582) -> EgoClipMeta:
-    """Read the EgoClip csv (TAB-separated, header, 11 columns) into an `EgoClipMeta`. Malformed lines raise
-    `EgoClipFormatError` naming file and line (`on_bad_lines='error'`) or are dropped, counted and logged ('skip')."""
+    "The EgoClip csv → `EgoClipMeta`; a malformed line raises `EgoClipFormatError` naming file and line, or is dropped and counted ('skip')."
     if on_bad_lines not in ('error', 'skip'): raise ValueError(f"on_bad_lines must be 'error' or 'skip', got {on_bad_lines!r}")
     path = str(path)
     if os.path.isdir(path): raise IsADirectoryError(f"EgoClip metadata {path} is a directory; expected the egoclip.csv file")
@@ -150,17 +133,17 @@ def read_egoclip(path, on_bad_lines: str = 'error', max_rows: int | None = None,
         try: df, dropped = _read_table(path, _DTYPES, max_rows)
         except (ValueError, TypeError, OverflowError):  # a number that does not parse: find it
             df, dropped = _read_table(path, {**_DTYPES, **{c: str for c in _INT_COLS + _FLOAT_COLS}}, max_rows)
-            df = _numeric_bad(df, bad_rows)
+            _numeric_bad(df, bad_rows)
     except pd.errors.ParserError as e: raise EgoClipFormatError(f"{path}: the csv parser gave up: {e}") from e
     if len(df) == 0 and not dropped: raise EgoClipFormatError(f"{path}: no rows (the file has only a header line)")
-    lines = _row_lines(len(df), dropped)
+    lines = np.setdiff1d(np.arange(2, 2 + len(df) + len(dropped)), list(dropped), True)[:len(df)]   # each row's line (header = 1)
     for u in df.video_uid.cat.categories:               # an id that escapes data_dir is an error, even with 'skip'
         check_video_id(u, f"{path}:{lines[int(np.argmax((df.video_uid == u).to_numpy()))]}")
     for c in _FLOAT_COLS:
         for i in np.flatnonzero(~np.isfinite(df[c].to_numpy()) & df[c].notna().to_numpy()):
             bad_rows.setdefault(int(i), f"column {c}: {float(df[c].iat[i])} is not a finite number")
-    inv = np.flatnonzero((df.clip_end.to_numpy() < df.clip_start.to_numpy()))   # NaN compares False: reported as missing below
-    for i in inv: bad_rows.setdefault(int(i), f"clip_end {df.clip_end.iat[i]} < clip_start {df.clip_start.iat[i]}")
+    for i in np.flatnonzero(df.clip_end.to_numpy() < df.clip_start.to_numpy()):   # NaN compares False: reported as missing below
+        bad_rows.setdefault(int(i), f"clip_end {df.clip_end.iat[i]} < clip_start {df.clip_start.iat[i]}")
     missing = df[EGOCLIP_COLUMNS].isna().to_numpy()
     for i in np.flatnonzero(missing.any(1)):
         what = 'an empty line' if missing[i].all() else f"missing field(s) {[c for c, m in zip(EGOCLIP_COLUMNS, missing[i]) if m]}"
@@ -180,24 +163,19 @@ def read_egoclip(path, on_bad_lines: str = 'error', max_rows: int | None = None,
     if not keep.any(): raise EgoClipFormatError(f"{path}: no rows left: all {len(df)} rows are malformed (first: line {min(bad)}: {bad[min(bad)]})")
     if not keep.all(): df = df[keep].reset_index(drop=True)
     csr = []
-    for c in ('tag_verb', 'tag_noun'):
-        ok, counts, vals = tags[c]          # malformed rows have count 0 and own no values
-        vals = vals[np.repeat(keep, counts)]    # the tags of rows dropped for another reason go with them
-        csr += [np.r_[0, np.cumsum(counts[keep])].astype(np.int32), vals.astype(np.int32)]
+    for ok, counts, vals in tags.values():   # malformed rows have count 0; the tags of rows dropped for another reason go with them
+        csr += [np.r_[0, np.cumsum(counts[keep])].astype(np.int32), vals[np.repeat(keep, counts)].astype(np.int32)]
     text = df.pop('clip_text')
     enc = ''.join(text.tolist()).encode('utf-8')
     nbytes = text.str.len().to_numpy(np.int64)
     if len(enc) != nbytes.sum(): nbytes = text.map(lambda t: len(t.encode('utf-8'))).to_numpy(np.int64)   # non-ASCII captions
-    df = df.drop(columns=['tag_verb', 'tag_noun'])
-    for c in _INT_COLS: df[c] = df[c].astype('int32')
-    df['line'] = lines[keep].astype(np.int32)
+    df = df.drop(columns=['tag_verb', 'tag_noun']).astype({c: 'int32' for c in _INT_COLS}).assign(line=lines[keep].astype(np.int32))
     return EgoClipMeta(path, df, np.frombuffer(enc, np.uint8), np.r_[0, np.cumsum(nbytes)].astype(np.int64), *csr,
                        skipped=np.array(sorted(bad), np.int64), skip_reasons=bad, n_verbs=n_verbs, n_nouns=n_nouns)
 
 # %% ../nbs/02_egoclip.ipynb #955afcc6
 def chunk_addresses(frame_idx, fps: float, chunk_sec: float | None, chunk_fps=None) -> list[tuple[int, list[int]]]:
-    """Frame numbers of the full video at `fps` → [(chunk k, [frame numbers inside chunk k]), ...], in the given (temporal)
-    order; `chunk_fps(k)`: the fps of chunk k's own file, when it may differ from `fps` (default: `fps`)."""
+    "Frame numbers of the full video at `fps` → [(chunk k, [frame numbers in chunk k]), ...]; `chunk_fps(k)`: chunk k's own fps."
     if not chunk_sec: return [(0, [int(f) for f in frame_idx])]
     out = []
     for f in frame_idx:
@@ -221,7 +199,7 @@ class ClipReader:
         self.data_dir, self.chunk_sec, self.fps, self.loading = Path(data_dir), chunk_sec, fps, loading
         self.stats = LoadStats() if stats is None else stats
         self.backend, self.ext, self.placeholder_hw = backend, ext, tuple(placeholder_hw)
-        self.infos: dict[str, VideoInfo] = {}
+        self.infos: dict[str, VideoInfo] = {}        # path -> its header, cached
     def __repr__(self): return f"ClipReader({str(self.data_dir)!r}, chunk_sec={self.chunk_sec}, fps={self.fps}, loading={self.loading!r})"
     def path(self, video_uid: str, k: int = 0) -> Path:
         "The file of chunk `k` (or of the whole video); an id that leads outside `data_dir` is a ValueError (`core.safe_path`)."
@@ -242,8 +220,7 @@ class ClipReader:
             self.infos[key] = info
         return self.infos[key]
     def segments(self, video_uid: str, start: float, end: float, num_frames: int, mode: str = 'uniform', rng=None):
-        """[(path, [chunk-relative frame indices], (start, end)), ...] for the clip, in temporal order. Raises
-        VideoReadError for a clip that ends before it starts ('times') or reaches past a file's last frame ('index')."""
+        "[(path, [chunk-relative frame indices], (start, end)), ...] in temporal order; VideoReadError 'times' or 'index' if impossible."
         start, end = max(float(start), 0.), max(float(end), 0.)
         k0 = int(start // self.chunk_sec) if self.chunk_sec else 0
         if not end >= start:
@@ -307,15 +284,12 @@ class EgoClip(ItemDataset):
         self._uids = df.video_uid.cat.categories.to_numpy().astype(str)
         self._start, self._end = df.clip_start.to_numpy(), df.clip_end.to_numpy()
         self.neg_param = neg_param or None
-        if self.neg_param: self._build_segments()
-    def _build_segments(self):
-        "CSR index segment → rows, built once: rows of segment s are seg_rows[seg_ptr[s]:seg_ptr[s+1]]; seg_of[i] = s."
-        seg = np.floor(self.meta.df.narration_time.to_numpy(np.float64)/self.neg_param).astype(np.int64)
-        key = self._vid.astype(np.int64)*(int(seg.max()) + 1) + seg - int(seg.min())
-        _, inv = np.unique(key, return_inverse=True)
-        self.seg_of = inv.astype(np.int32)
-        self.seg_rows = np.argsort(inv, kind='stable').astype(np.int32)
-        self.seg_ptr = np.r_[0, np.cumsum(np.bincount(inv))].astype(np.int64)
+        if self.neg_param:       # CSR index segment → rows: rows of segment s are seg_rows[seg_ptr[s]:seg_ptr[s+1]]; seg_of[i] = s
+            seg = np.floor(df.narration_time.to_numpy(np.float64)/self.neg_param).astype(np.int64)
+            _, inv = np.unique(self._vid.astype(np.int64)*(int(seg.max()) + 1) + seg - int(seg.min()), return_inverse=True)
+            self.seg_of = inv.astype(np.int32)
+            self.seg_rows = np.argsort(inv, kind='stable').astype(np.int32)
+            self.seg_ptr = np.r_[0, np.cumsum(np.bincount(inv))].astype(np.int64)
     def __len__(self): return len(self.meta)
     def where(self, idx: int) -> str: return self.meta.where(idx)
     def segment_rows(self, i: int) -> np.ndarray:
@@ -366,8 +340,7 @@ def read_egomcq(json_path):
     except json.JSONDecodeError as e: raise EgoClipFormatError(f"{json_path}:{e.lineno}: not valid JSON: {e.msg}") from e
     if isinstance(data, dict) and not data: raise EgoClipFormatError(f"{json_path}: no questions (an empty JSON object)")
     if not isinstance(data, dict): raise EgoClipFormatError(f"{json_path}: expected a JSON object keyed by question id, got {type(data).__name__}")
-    clip_id = {}                           # distinct (video_uid, start, end) -> its row, in order of appearance
-    keys, text, ctext, cclip, answer, types = [], [], [], [], [], []
+    clip_id, found = {}, []                # distinct (video_uid, start, end) -> its row, in order of appearance; the questions
     for key, q in data.items():
         where = f"{json_path}: question {key!r}"
         if not isinstance(q, dict) or not {'query', 'choices', 'answer', 'types'} <= set(q):
@@ -386,10 +359,10 @@ def read_egomcq(json_path):
             clip = (check_video_id(str(r['video_uid']), w), _num(r['clip_start'], f"{w}, clip_start"), _num(r['clip_end'], f"{w}, clip_end"))
             if not clip[2] >= clip[1]: raise EgoClipFormatError(f"{w}: clip_end {clip[2]} < clip_start {clip[1]}")
             row.append(clip_id.setdefault(clip, len(clip_id)))
-        keys.append(key); text.append(q['query']['clip_text']); ctext.append([str(r['clip_text']) for r in ch])
-        cclip.append(row); answer.append(int(q['answer'])); types.append(int(q['types']))
-    qs = MCQQuestions(keys, text, ctext, np.array(cclip, np.int64).reshape(-1, 5), np.array(answer, np.int64), np.array(types, np.int64))
-    return qs, pd.DataFrame(list(clip_id), columns=['video_uid', 'clip_start', 'clip_end'])
+        found.append((key, q['query']['clip_text'], [str(r['clip_text']) for r in ch], row, int(q['answer']), int(q['types'])))
+    keys, text, ctext, cclip, answer, types = map(list, zip(*found))
+    return (MCQQuestions(keys, text, ctext, *(np.array(x, np.int64) for x in (cclip, answer, types))),
+            pd.DataFrame(list(clip_id), columns=['video_uid', 'clip_start', 'clip_end']))
 
 # %% ../nbs/02_egoclip.ipynb #b05f21f5
 class EgoMCQClips(Dataset):
@@ -408,9 +381,8 @@ class EgoMCQ(ItemDataset):
     def __init__(self, json_path, data_dir, num_frames: int = 4, size: int = 224, chunk_sec: float | None = 600,
                  fps: float | None = None, loading: str = 'lax', transform=None, backend: str | None = None):
         super().__init__(0, loading)
-        self.path = str(json_path)
+        self.path, self.num_frames, self.size = str(json_path), num_frames, size
         self.questions, self.clips = read_egomcq(json_path)
-        self.num_frames, self.size = num_frames, size
         self.transform = transform if transform is not None else VideoTransform('test', size)
         self.reader = ClipReader(data_dir, chunk_sec, fps, loading, self.stats, backend=backend)
         self._uid, self._s, self._e = self.clips.video_uid.to_numpy(), self.clips.clip_start.to_numpy(), self.clips.clip_end.to_numpy()

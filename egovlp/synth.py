@@ -4,7 +4,7 @@
 
 # %% ../nbs/02a_synth.ipynb #cf713abc
 from __future__ import annotations
-import json, os, re, uuid
+import json, os, uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Callable, NamedTuple
@@ -18,10 +18,9 @@ from .video import write_video
 from .egoclip import EGOCLIP_COLUMNS   # the one EgoClip column list
 
 # %% auto #0
-__all__ = ['MINI_VERBS', 'VERB_FORMS', 'MINI_NOUNS', 'COLOURS', 'NOUN_ID', 'ROTATABLE', 'MINI_DEFAULTS', 'MINI_TINY',
-           'caption_tags', 'meaning', 'shape_mask', 'narration_times', 'background', 'camera', 'Event', 'Scene',
-           'random_objects', 'make_scene', 'Clip', 'render_clip', 'mini_dataset', 'pmap', 'rng_uuid', 'write_jpegs',
-           'make_mini_egoclip']
+__all__ = ['MINI_VERBS', 'VERB_FORMS', 'MINI_NOUNS', 'COLOURS', 'NOUN_ID', 'ROTATABLE', 'MINI_DEFAULTS', 'MINI_TINY', 'meaning',
+           'shape_mask', 'narration_times', 'background', 'camera', 'Event', 'Scene', 'random_objects', 'make_scene',
+           'Clip', 'render_clip', 'mini_dataset', 'pmap', 'rng_uuid', 'write_jpegs', 'make_mini_egoclip']
 
 # %% ../nbs/02a_synth.ipynb #99380d15
 MINI_VERBS = {93: 'take_(pick_up,_grab,_lift)', 12: 'put_(put_down,_place,_drop)', 57: 'move_(slide)',
@@ -39,15 +38,6 @@ COLOURS = {'red': (225, 35, 35), 'green': (30, 185, 60), 'blue': (40, 80, 235), 
 "Colour name -> RGB."
 NOUN_ID = {v: k for k, v in MINI_NOUNS.items()}
 ROTATABLE = ('bar', 'triangle', 'cross')   # a ball, ring, box or diamond would look the same (or like another noun) when turned
-
-def caption_tags(text: str):
-    "Read a mini caption back into (verb ids, noun ids) from its words: the inverse of the generator's grammar."
-    m = re.fullmatch(r'#C C (.+?) the (\w+) (\w+)(?: towards the (\w+) (\w+)| closer| away)?', text)
-    if m is None: raise ValueError(f"not a mini-EgoClip caption: {text!r}")
-    verbs = [v for v, forms in VERB_FORMS.items() if m[1] in forms]
-    if len(verbs) != 1 or m[3] not in NOUN_ID or (m[5] is not None and m[5] not in NOUN_ID):
-        raise ValueError(f"unknown verb phrase or noun in {text!r}")
-    return verbs, [NOUN_ID[m[3]]] + ([NOUN_ID[m[5]]] if m[5] else [])
 
 def meaning(row) -> tuple:
     "What a caption asserts, synonyms folded: (verb class ids, the object words). 'grabs the red ball' == 'lifts the red ball'."
@@ -111,20 +101,17 @@ class Scene:
     "Objects on a table, their trajectories (one value per frame) and the narrated events that change them."
     def __init__(self, rng, objs, n: int, fps: float, H: int, W: int):
         self.rng, self.objs, self.n, self.fps, self.H, self.W, self.events = rng, list(objs), n, fps, H, W, []
-        self.r0 = 0.11*H
         ax, ay = round(0.08*W), round(0.06*H)
-        self.cam_amp = (ax, ay)
+        self.r0, self.cam_amp = 0.11*H, (ax, ay)
         m = max(ax, (W - H)//2) + ax//2 + 2                     # horizontal margin: the test crop keeps the central H x H
         self.box = (m, W - m, ay + 2, H - ay - 2)
         k = len(self.objs)
         self.X, self.Y, self.S, self.A, self.DX = (np.zeros((k, n), np.float32) for _ in range(5))
         self.S[:] = 1
-        self.VIS = np.ones((k, n), bool)
-        self.state = []
+        self.VIS, self.state = np.ones((k, n), bool), []
         for o in range(k):
-            x, y = self._free_pos(1.)
+            x, y = self.X[o], self.Y[o] = self._free_pos(1.)
             self.state.append(dict(x=x, y=y, s=1., a=0., vis=True))
-            self.X[o], self.Y[o] = x, y
         if k > 2 and rng.random() < 0.4: self.state[-1]['vis'] = False; self.VIS[-1] = False   # starts hidden
 
     def _lims(self, s):
@@ -145,9 +132,7 @@ class Scene:
 def _options(self: Scene, o):
     "Verbs that object `o` can undergo now, as (verb_id, change) pairs."
     st, rng, H = self.state[o], self.rng, self.H
-    if not st['vis']:
-        x, y = self._free_pos(st['s'], skip=o)
-        return [(20, dict(x=x, y=y, jump=True))]
+    if not st['vis']: return [(20, dict(zip('xy', self._free_pos(st['s'], skip=o)), jump=True))]     # uncover it somewhere free
     x0, x1, y0, y1 = self._lims(st['s'])
     opts = [(117, {})]
     dy, dx = rng.uniform(0.17, 0.25)*H, rng.uniform(0.23, 0.35)*H
@@ -171,15 +156,13 @@ def _options(self: Scene, o):
 @patch
 def event(self: Scene, t: float) -> Event:
     "Animate one feasible event on one object over ~0.8 s centred on `t`; record and return it."
-    rng, fps = self.rng, self.fps
-    d = rng.uniform(0.7, 0.9)
+    rng, fps, d = self.rng, self.fps, self.rng.uniform(0.7, 0.9)
     f0, f1, fm = max(int(round((t - d/2)*fps)), 0), min(int(round((t + d/2)*fps)), self.n), int(round(t*fps))
     p = _smooth((np.arange(f0, f1) - f0)/max(f1 - f0 - 1, 1))
     hidden = [o for o, s in enumerate(self.state) if not s['vis']]
     o = hidden[rng.integers(len(hidden))] if hidden and rng.random() < 0.5 else int(rng.integers(len(self.objs)))
-    opts = self._options(o)
+    opts, st = self._options(o), self.state[o]
     vid, ch = opts[rng.integers(len(opts))]
-    st = self.state[o]
     for key, arr in (('x', self.X), ('y', self.Y), ('s', self.S), ('a', self.A)):
         if key in ch:
             if ch.get('jump'): arr[o, fm:] = ch[key]      # an uncovered object is simply there from then on
@@ -187,21 +170,13 @@ def event(self: Scene, t: float) -> Event:
             st[key] = float(ch[key])
     if vid == 117: self.DX[o, f0:f1] = 0.05*self.H*np.sin(2*np.pi*2.5*np.arange(f1 - f0)/max(f1 - f0, 1))
     if vid in (20, 30): st['vis'] = vid == 20; self.VIS[o, fm:] = st['vis']
-    colour, noun = self.objs[o]
-    forms = VERB_FORMS[vid]
-    text = f"#C C {forms[rng.integers(len(forms))]} the {colour} {noun}"
-    nouns = [NOUN_ID[noun]]
+    (colour, noun), forms = self.objs[o], VERB_FORMS[vid]
+    text, nouns = f"#C C {forms[rng.integers(len(forms))]} the {colour} {noun}", [NOUN_ID[noun]]
     if 'other' in ch:
         c2, n2 = self.objs[ch['other']]; text += f" towards the {c2} {n2}"; nouns.append(NOUN_ID[n2])
     else: text += ch.get('compl', '')
     self.events.append(Event(float(t), text, [vid], nouns))
     return self.events[-1]
-
-# %% ../nbs/02a_synth.ipynb #7f0c5ded
-@patch
-def narrate(self: Scene, times) -> list:
-    "One event at each of `times` (s); the list of `Event`s."
-    return [self.event(t) for t in times]
 
 # %% ../nbs/02a_synth.ipynb #3caed257
 @patch
@@ -236,8 +211,7 @@ def render(self: Scene, f_lo: int = 0, f_hi: int | None = None) -> np.ndarray:
 
 # %% ../nbs/02a_synth.ipynb #c7efc42b
 def random_objects(rng, k=(3, 5), colours=None) -> list[tuple[str, str]]:
-    """`k` objects (an int, or a [lo, hi) range to draw from) with distinct nouns: [(colour, noun), ...]. `colours`: the
-    colours to draw from (distinct; default all of `COLOURS`), or a dict noun -> colour (each noun has its own)."""
+    "`k` (or a [lo, hi) range) objects with distinct nouns [(colour, noun), ...]; `colours`: distinct ones drawn, or noun -> colour."
     k = int(rng.integers(*k)) if isinstance(k, (tuple, list)) else int(k)
     if isinstance(colours, dict): return [(colours[n], n) for n in rng.choice(list(NOUN_ID), k, replace=False).tolist()]
     cs = rng.choice(list(COLOURS) if colours is None else list(colours), k, replace=False).tolist()
@@ -246,14 +220,13 @@ def random_objects(rng, k=(3, 5), colours=None) -> list[tuple[str, str]]:
 def _draw(rng, x): return float(rng.uniform(*x)) if isinstance(x, (tuple, list)) else float(x)
 
 def make_scene(rng, dur, fps: float = 30, size=(96, 72), objs=None, gap=None, chunk_sec: float | None = None) -> Scene:
-    """A narrated scene of `dur` s (or a duration drawn from a (lo, hi) range) at `fps`, `size` = (W, H): `objs`
-    (default `random_objects(rng)`; a callable gets `rng`), an event every ~`gap` s (a (lo, hi) range is drawn once;
-    None: no events), one on each `chunk_sec` boundary (`narration_times`)."""
+    "A `Scene` of `dur` s (or a (lo, hi) range) with `objs` (list, callable(rng) or None), narrated every ~`gap` s (None: silent)."
     W, H = size
     n = int(round(_draw(rng, dur)*fps))
     objs = random_objects(rng) if objs is None else objs(rng) if callable(objs) else objs
     scene = Scene(rng, objs, n, fps, H, W)
-    if gap is not None: scene.narrate(narration_times(rng, n/fps, _draw(rng, gap), chunk_sec))
+    if gap is not None:
+        for t in narration_times(rng, n/fps, _draw(rng, gap), chunk_sec): scene.event(t)
     return scene
 
 class Clip(NamedTuple):
@@ -285,10 +258,8 @@ def _cast(what, key, default, v):
 
 def mini_dataset(what: str, name: str, version: int, seed: int, params: dict, defaults: dict, generate: Callable,
                  root=None) -> Path:
-    """Write (once) and return the generated dataset `what`: `params` over `defaults` (checked and cast, above), then
-    `core.generate_once(what, name, version, ...)` with `generate(out, seed, **params)` writing it into `out`."""
-    unknown = set(params) - set(defaults)
-    if unknown: raise TypeError(f"{what}: unknown parameters {sorted(unknown)}; known: {sorted(defaults)}")
+    "`core.generate_once` of `generate(out, seed, **params)`, `params` over `defaults` checked and cast (`_cast`)."
+    if unknown := set(params) - set(defaults): raise TypeError(f"{what}: unknown parameters {sorted(unknown)}; known: {sorted(defaults)}")
     p = {k: _cast(what, k, d, params.get(k, d)) for k, d in defaults.items()}
     if 'size' in p and (p['size'][0] % 2 or p['size'][1] % 2): raise ValueError(f"{what}: size must be even (H.264 4:2:0), got {p['size']}")
     return generate_once(what, name, version, int(seed), p, {k: _cast(what, k, d, d) for k, d in defaults.items()},
@@ -325,7 +296,6 @@ def _rows(uid, dur, events, alpha):
                  narration_time=round(float(t), 4), clip_start=round(float(t - half), 6), clip_end=round(float(t + half), 6),
                  clip_text=text, tag_verb=str(verbs), tag_noun=str(nouns)) for i, (t, text, verbs, nouns) in enumerate(events)]
 
-# %% ../nbs/02a_synth.ipynb #caa69aed
 def _mcq(rng, rows_by_video, n_inter, n_intra):
     "EgoMCQ questions: type 1 = the query + 1 clip from each of 4 other videos; type 2 = 5 consecutive clips of the query's video."
     vids = list(rows_by_video)
@@ -337,21 +307,16 @@ def _mcq(rng, rows_by_video, n_inter, n_intra):
         v, j = pool[qi]; rows = rows_by_video[v]; q = rows[j]
         for typ in sorted((1, 2), key=lambda t: -want[t]):
             if not want[typ]: continue
-            if typ == 1:
-                others = [u for u in vids if u != v]
-                cands = []
-                for u in rng.choice(others, 4, replace=False):
-                    ok = [r for r in rows_by_video[u] if meaning(r) != meaning(q)]
-                    if ok: cands.append(ok[rng.integers(len(ok))])
-                if len(cands) < 4: continue
-            else:
+            if typ == 1:                     # a clip of another meaning from each of 4 other videos
+                cands = [ok[rng.integers(len(ok))] for u in rng.choice([u for u in vids if u != v], 4, replace=False)
+                         if (ok := [r for r in rows_by_video[u] if meaning(r) != meaning(q)])]
+            else:                            # 5 consecutive clips around the query, no other of its meaning
                 starts = [s for s in range(max(0, j - 4), min(j, len(rows) - 5) + 1)
                           if all(meaning(rows[i]) != meaning(q) for i in range(s, s + 5) if i != j)]
-                if not starts: continue
-                s = starts[rng.integers(len(starts))]
-                cands = [rows[i] for i in range(s, s + 5) if i != j]
-            answer = int(rng.integers(5))
-            cands = [cands[i] for i in rng.permutation(4)]
+                s = starts[rng.integers(len(starts))] if starts else 0
+                cands = [rows[i] for i in range(s, s + 5) if i != j] if starts else []
+            if len(cands) < 4: continue
+            answer, cands = int(rng.integers(5)), [cands[i] for i in rng.permutation(4)]
             cands.insert(answer, q)
             qs.append(dict(query=q, choices={str(i): c for i, c in enumerate(cands)}, answer=answer, types=typ))
             want[typ] -= 1
@@ -376,12 +341,9 @@ def _generate(out: Path, seed, n_videos, n_mcq_videos, video_sec, gap_sec, chunk
     df = pd.DataFrame([r for u in sorted(uids[:n_videos]) for r in rows[u]])
     df.insert(0, 'clip_idx', np.arange(len(df)))
     df[EGOCLIP_COLUMNS].to_csv(out/'egoclip.csv', sep='\t', index=False)
-    mcq = _mcq(rng, {u: rows[u] for u in uids[n_videos:]}, n_inter, n_intra)
-    (out/'egomcq.json').write_text(json.dumps(mcq))
+    (out/'egomcq.json').write_text(json.dumps(_mcq(rng, {u: rows[u] for u in uids[n_videos:]}, n_inter, n_intra)))
     (out/'vocab.json').write_text(json.dumps(dict(verbs=MINI_VERBS, nouns=MINI_NOUNS)))
 
 def make_mini_egoclip(root=None, seed: int = 0, **params) -> Path:
-    """Write (once) and return the mini-EgoClip dataset: `<root>/egoclip.csv`, `<root>/egomcq.json`,
-    `<root>/videos/<video_uid>/<k>.mp4`. `params` override `MINI_DEFAULTS` (e.g. `**MINI_TINY` for tests);
-    `root=None` is the cache (`egovlp.core.generate_once`)."""
+    "Write (once) and return mini-EgoClip (`egoclip.csv`, `egomcq.json`, `videos/`); `params` override `MINI_DEFAULTS`, `root=None`: the cache."
     return mini_dataset('mini-EgoClip', 'mini_egoclip', 3, seed, params, MINI_DEFAULTS, _generate, root)
