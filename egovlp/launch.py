@@ -42,7 +42,6 @@ def _check_task(cfg: dict, source: str):
     if name not in TASKS and missing:
         raise ConfigError(f"{source}: dataset {name!r} is the task of {missing[0]}, which is not installed ({_ABSENT_TASKS[missing[0]]})")
 
-# %% ../nbs/08_launch.ipynb #a1f6017a
 _PKG = Path(__file__).resolve().parent if '__file__' in globals() else Path('../egovlp').resolve()
 CONFIGS = next((p for p in (_PKG/'configs', _PKG.parent/'configs') if p.is_dir()), _PKG.parent/'configs')
 "The shipped configs: `egovlp/configs` in an installed wheel (package data), the clone's `configs/` otherwise."

@@ -56,9 +56,7 @@ class Task:
     def __init__(self, run=None, tokenizer=None, loss=None):
         "`run`: the parsed config (`egovlp.core.RunSpec`); the launcher passes the tokenizer and the configured loss."
         self.run, self.tokenizer, self.loss = run, tokenizer, loss
-    def build_model(self) -> nn.Module | None:
-        "The task's own model (e.g. a classification head on the video tower); None = the default dual encoder."
-        return None
+    def build_model(self) -> nn.Module | None: return None   # the task's own model; None: the configured dual encoder
     def train_dataset(self) -> Dataset: raise NotImplementedError(f"task {self.name!r} has no training data")
     def eval_dataset(self) -> Dataset | None: return None
     def collate(self): return default_collate
@@ -275,10 +273,8 @@ def _all_finite(tensors) -> bool:
 def _flush(self: Trainer) -> list:
     "Read the pending losses and gradient norms (one host sync; every process agrees), stop on a non-finite one."
     if not getattr(self, '_pending', None): return []
-    steps = [s for s, _, _ in self._pending]
-    vals = torch.stack([l for _, l, _ in self._pending])
-    norms = torch.stack([g for _, _, g in self._pending])
-    self._pending = []
+    steps, vals, norms = zip(*self._pending)
+    vals, norms, self._pending = torch.stack(vals), torch.stack(norms), []
     bad = (~torch.isfinite(vals) | ~torch.isfinite(norms)).to(torch.int32)
     if self.acc.num_processes > 1: bad = self.acc.reduce(bad, 'sum')
     vals, norms, bad = vals.cpu().tolist(), norms.cpu().tolist(), bad.cpu().tolist()
