@@ -42,14 +42,12 @@ def _check_task(cfg: dict, source: str):
     if name not in TASKS and missing:
         raise ConfigError(f"{source}: dataset {name!r} is the task of {missing[0]}, which is not installed ({_ABSENT_TASKS[missing[0]]})")
 
-# %% ../nbs/08_launch.ipynb #a1f6017a
 _PKG = Path(__file__).resolve().parent if '__file__' in globals() else Path('../egovlp').resolve()
 CONFIGS = next((p for p in (_PKG/'configs', _PKG.parent/'configs') if p.is_dir()), _PKG.parent/'configs')
 "The shipped configs: `egovlp/configs` in an installed wheel (package data), the clone's `configs/` otherwise."
 
 def config_path(path) -> Path:
-    """`path` if it exists; else the shipped config of that name (`configs/mini/egoclip.json` or `mini/egoclip.json`),
-    so that a console script's default config is found from any folder."""
+    "`path` if it exists; else the shipped config of that name (`configs/mini/egoclip.json` or `mini/egoclip.json`)."
     p = Path(path)
     if p.exists() or p.is_absolute(): return p
     rel = Path(*p.parts[1:]) if p.parts[:1] == ('configs',) else p
@@ -83,19 +81,11 @@ def load(config, overrides: Sequence[str] = ()) -> RunSpec:
 MINI_PRETRAIN_THREADS = 2
 "CPU threads of the mini-EgoClip pretraining: float sums depend on the thread count, and the model should not."
 
-def _clean_env(threads: int) -> dict:
-    "This environment without a launcher's process-group variables, on the CPU, with `threads` threads."
-    drop = ('RANK', 'WORLD_SIZE', 'LOCAL_RANK', 'LOCAL_WORLD_SIZE', 'GROUP_RANK', 'GROUP_WORLD_SIZE', 'ROLE_RANK',
-            'ROLE_WORLD_SIZE', 'MASTER_ADDR', 'MASTER_PORT', 'OMP_NUM_THREADS', 'MKL_NUM_THREADS')
-    env = {k: v for k, v in os.environ.items() if k not in drop and not k.startswith(('ACCELERATE_', 'TORCHELASTIC_'))}
-    return env | {'OMP_NUM_THREADS': str(threads), 'MKL_NUM_THREADS': str(threads), 'CUDA_VISIBLE_DEVICES': ''}
-
 MINI_ASSET = _PKG/'assets'/'mini_egoclip'
 "The committed mini-EgoClip model (`scripts/make_mini_model.py` regenerates it bit-exactly): weights + `meta.json`."
 
 def mini_config() -> tuple:
-    """The resolved `configs/mini/egoclip.json` the mini model is trained with, its cache key, and its portable key
-    (the same config with the cache folder written `$EGOVLP_CACHE`: the key the committed model records)."""
+    "The resolved mini config, its cache key, and its portable key (the cache written `$EGOVLP_CACHE`: `MINI_ASSET`'s)."
     import hashlib
     from egovlp.core import cache_dir
     cfg = resolve(apply_overrides(read_config(CONFIGS/'mini'/'egoclip.json'), ['trainer.progress=false']))
@@ -104,31 +94,22 @@ def mini_config() -> tuple:
     for root in sorted({str(cache_dir()), str(cache_dir().resolve())}, key=len, reverse=True): s = s.replace(root, '$EGOVLP_CACHE')
     return cfg, h(cfg), h(json.loads(s))
 
-def _committed_mini(portable_key: str) -> Path | None:
-    "The committed model as a `.pth` in the cache (written once from `MINI_ASSET`), if it was trained with this config."
+def mini_pretrained(local='results/mini/model_best.pth') -> Path:
+    "`local` if it exists; else `MINI_ASSET` if trained with the current mini config (as a `.pth`); else `train_mini`."
+    if Path(local).exists(): return Path(local).resolve()
+    cfg, key, portable = mini_config()
     m = json.loads((MINI_ASSET/'meta.json').read_text()) if (MINI_ASSET/'meta.json').is_file() else {}
-    if m.get('key') != portable_key: return None
+    if m.get('key') != portable: return train_mini(cfg, key)
     from safetensors.torch import load_file
     from egovlp.core import cache_dir, atomic_save, atomic_write_text
     out = cache_dir(f"mini_pretrained_committed_{m['key']}_{m['sha256'][:8]}")/'model_best.pth'
-    if not out.is_file():
+    if not out.is_file():                      # the committed model as a `.pth` in the cache, written once
         atomic_write_text((MINI_ASSET/'config.json').read_text(), out.parent/'config.json')   # its architecture (load_model)
         atomic_save({'state_dict': load_file(str(MINI_ASSET/'model.safetensors')), 'epoch': m['epoch'], 'monitor_best': m['monitor_best']}, out)
     return out
 
-def mini_pretrained(local='results/mini/model_best.pth') -> Path:
-    """The mini-EgoClip model of `python scripts/pretrain.py`: `local` if it exists; else the committed one (`MINI_ASSET`)
-    if it was trained with the current resolved `configs/mini/egoclip.json`; else trained once into the cache (`train_mini`)."""
-    if Path(local).exists(): return Path(local).resolve()
-    cfg, key, portable = mini_config()
-    if (p := _committed_mini(portable)) is not None: return p
-    return train_mini(cfg, key)
-
-# %% ../nbs/08_launch.ipynb #34e1ab53
 def train_mini(cfg: dict, key: str | None = None, out=None) -> Path:
-    """Train the mini model of `cfg` into `out` (default: `cache_dir('mini_pretrained_v1_<key>')`) once, in a subprocess on
-    the CPU with `MINI_PRETRAIN_THREADS` threads (the same model whoever asks first); concurrent callers wait for it;
-    only a finished training (its `.complete` marker) counts. Returns its `model_best.pth`."""
+    "Train the mini model of `cfg` once into `out` (default: the cache) in a CPU subprocess; returns its `model_best.pth`."
     import fcntl, shutil, subprocess
     from egovlp.core import cache_dir
     cfg = copy.deepcopy(cfg)
@@ -142,8 +123,11 @@ def train_mini(cfg: dict, key: str | None = None, out=None) -> Path:
             get_logger('egovlp.launch').info(f"no mini-EgoClip model yet: pretraining one into {out} (a few minutes, once)")
             cfg['trainer']['save_dir'] = str(out)
             (out/'config.json').write_text(json.dumps(cfg, indent=2))
-            r = subprocess.run([sys.executable, '-c', 'from egovlp.launch import pretrain_cli; pretrain_cli()',
-                                '-c', str(out/'config.json')], env=_clean_env(MINI_PRETRAIN_THREADS))
+            env = {k: v for k, v in os.environ.items() if k not in ('RANK', 'WORLD_SIZE') and not k.startswith(  # no launcher's
+                   ('LOCAL_', 'GROUP_', 'ROLE_', 'MASTER_', 'ACCELERATE_', 'TORCHELASTIC_'))}              # process group
+            n = str(MINI_PRETRAIN_THREADS)
+            r = subprocess.run([sys.executable, '-c', 'from egovlp.launch import pretrain_cli; pretrain_cli()', '-c', str(out/'config.json')],
+                               env=env | {'OMP_NUM_THREADS': n, 'MKL_NUM_THREADS': n, 'CUDA_VISIBLE_DEVICES': ''})
             if r.returncode or not best.exists():
                 raise RuntimeError(f"mini-EgoClip pretraining in {out} failed (exit {r.returncode}); its log: {out/'log'/'info.log'}")
             done.write_text(json.dumps(cfg, sort_keys=True))
@@ -172,10 +156,8 @@ def metric_table(rows: dict, metrics: Sequence[str] | None = None) -> str:
 def _show(trainer, title: str, rows: dict):
     if trainer.acc.is_main_process: print(f"\n{title}\n{metric_table(rows, trainer.task.metrics or None)}", flush=True)
 
-# %% ../nbs/08_launch.ipynb #f5d68e69
 def finetune(run, resume=None, resume_anyway: bool = False) -> dict:
-    """Train the run's task: its chance row, its metrics before training (unless resuming), `fit`, its metrics after;
-    prints the table and returns the trainer state (+ `before`, `after`, `rows`, `losses`)."""
+    "Train the run's task, print chance / before / after; returns the trainer state (+ `before`, `after`, `rows`, `losses`)."
     trainer = trainer_for(run)
     task, log, t0 = trainer.task, trainer.log, time.time()
     n = sum(p.numel() for p in trainer.unwrap().parameters())
@@ -211,6 +193,7 @@ def evaluate(run) -> dict:
 
 # %% ../nbs/08_launch.ipynb #174a7bd4
 def _parser(description: str, config: str, train: bool) -> argparse.ArgumentParser:
+    "The options of a console script; an option whose `dest` is a config key (`--lr`: `optimizer.args.lr`) overrides it."
     p = argparse.ArgumentParser(description=description, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument('-c', '--config', default=config, help="original-format JSON config: a file, or a shipped config's "
                    "name (mini/epic.json, ft/charades.json, ...)")
@@ -218,26 +201,27 @@ def _parser(description: str, config: str, train: bool) -> argparse.ArgumentPars
     if train:
         p.add_argument('-r', '--resume', default=None, help='checkpoint dir (or save_dir/checkpoints) to resume from')
         p.add_argument('--resume-anyway', action='store_true', help='resume although the run layout changed (not exact)')
-        p.add_argument('--lr', type=float, default=None, help='optimizer.args.lr')
-        p.add_argument('--bs', type=int, default=None, help='batch size per process (data_loader.args.batch_size)')
-        p.add_argument('--epochs', type=int, default=None, help='trainer.epochs')
-        p.add_argument('--save_dir', default=None, help='trainer.save_dir')
-    else: p.add_argument('--checkpoint', default=None, help='the model file to evaluate (arch.args.load_checkpoint)')
+        p.add_argument('--lr', type=float, dest='optimizer.args.lr', metavar='LR', help='optimizer.args.lr')
+        p.add_argument('--bs', type=int, dest='data_loader.0.args.batch_size', metavar='BS',
+                       help='batch size per process (data_loader.args.batch_size)')
+        p.add_argument('--epochs', type=int, dest='trainer.epochs', metavar='EPOCHS', help='trainer.epochs')
+        p.add_argument('--save_dir', dest='trainer.save_dir', metavar='SAVE_DIR', help='trainer.save_dir')
+    else: p.add_argument('--checkpoint', dest='arch.args.load_checkpoint', metavar='CHECKPOINT',
+                         help='the model file to evaluate (arch.args.load_checkpoint)')
     p.add_argument('--debug', action='store_true', help='a failure prints its traceback')
     return p
 
 def _overrides(a) -> list:
-    ov, g = list(a.set), lambda k: getattr(a, k, None)
-    for k, key in (('lr', 'optimizer.args.lr'), ('bs', 'data_loader.0.args.batch_size'), ('epochs', 'trainer.epochs')):
-        if g(k) is not None: ov.append(f'{key}={g(k)}')
-    for k, key in (('save_dir', 'trainer.save_dir'), ('checkpoint', 'arch.args.load_checkpoint')):
-        if g(k) is not None: ov.append(f'{key}={json.dumps(str(g(k)))}')
-    return ov
+    "`--set` and the options given that name a config key, as `key=value` overrides."
+    return list(a.set) + [f'{k}={json.dumps(v)}' for k, v in vars(a).items() if '.' in k and v is not None]
 
-def _cli(argv, description, config, train, fn):
-    "Run `fn(run, args)`: 0 on success; one line on stderr and 1 (130: interrupted) on failure (the wrappers `sys.exit` it)."
-    a = _parser(description, config, train).parse_args(argv)
-    try: fn(load(a.config, _overrides(a)), a)
+def _cli(argv, description, config, fn):
+    """Run `fn(run)` (`evaluate`) or `fn(run, resume, resume_anyway)`: 0 on success; one line on stderr and 1 (130:
+    interrupted) on failure (the wrappers `sys.exit` it)."""
+    a = _parser(description, config, train := fn is not evaluate).parse_args(argv)
+    try:
+        run = load(a.config, _overrides(a))
+        fn(run, a.resume, a.resume_anyway) if train else fn(run)
     except (Exception, KeyboardInterrupt) as e:
         if a.debug: raise
         hint = '' if isinstance(e, (ConfigError, OSError, ValueError)) else ' (--debug shows the traceback)'
@@ -248,19 +232,16 @@ def _cli(argv, description, config, train, fn):
 
 def pretrain_cli(argv=None):
     "`egovlp-pretrain`, `scripts/pretrain.py`: EgoClip pretraining, EgoMCQ before and after."
-    return _cli(argv, 'EgoVLP pretraining (EgoClip + EgoNCE), validated on EgoMCQ', 'configs/mini/egoclip.json', True,
-                lambda r, a: pretrain(r, a.resume, a.resume_anyway))
+    return _cli(argv, 'EgoVLP pretraining (EgoClip + EgoNCE), validated on EgoMCQ', 'configs/mini/egoclip.json', pretrain)
 
 def finetune_cli(argv=None):
     "`egovlp-finetune`, `scripts/finetune.py`: fine-tune the task the config's dataset_name names."
-    return _cli(argv, "Fine-tune EgoVLP on the config's task (its dataset_name)", 'configs/mini/epic.json', True,
-                lambda r, a: finetune(r, a.resume, a.resume_anyway))
+    return _cli(argv, "Fine-tune EgoVLP on the config's task (its dataset_name)", 'configs/mini/epic.json', finetune)
 
 def evaluate_cli(argv=None):
     "`egovlp-evaluate`, `scripts/evaluate.py`: evaluate a model on the config's task."
-    return _cli(argv, "Evaluate a model on the config's task (its dataset_name)", 'configs/mini/charades.json', False,
-                lambda r, a: evaluate(r))
+    return _cli(argv, "Evaluate a model on the config's task (its dataset_name)", 'configs/mini/charades.json', evaluate)
 
 def eval_egomcq_cli(argv=None):
     "`egovlp-eval-egomcq`, `scripts/eval_egomcq.py`: EgoMCQ accuracy of a model."
-    return _cli(argv, 'EgoMCQ evaluation of a model', 'configs/eval/egomcq.json', False, lambda r, a: evaluate(r))
+    return _cli(argv, 'EgoMCQ evaluation of a model', 'configs/eval/egomcq.json', evaluate)

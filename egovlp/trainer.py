@@ -33,10 +33,8 @@ class EpochSampler(Sampler):
     def set_epoch(self, epoch: int): self.epoch = epoch
     def __len__(self): return self.n
     def __iter__(self):
-        if self.shuffle:
-            g = torch.Generator().manual_seed(self.seed * 1_000_003 + self.epoch)
-            order = torch.randperm(self.n, generator=g).tolist()
-        else: order = range(self.n)
+        g = torch.Generator().manual_seed(self.seed * 1_000_003 + self.epoch)
+        order = torch.randperm(self.n, generator=g).tolist() if self.shuffle else range(self.n)
         return ((self.epoch, i) for i in order)
 
 class EpochDataset(Dataset):
@@ -44,8 +42,8 @@ class EpochDataset(Dataset):
     def __init__(self, ds): self.ds = ds
     def __len__(self): return len(self.ds)
     def __getitem__(self, key):
-        epoch, i = key if isinstance(key, tuple) else (None, key)
-        if epoch is not None and hasattr(self.ds, 'set_epoch') and getattr(self, '_epoch', None) != epoch:
+        epoch, i = key
+        if hasattr(self.ds, 'set_epoch') and getattr(self, '_epoch', None) != epoch:
             self.ds.set_epoch(epoch); self._epoch = epoch
         return self.ds[i]
 
@@ -58,9 +56,7 @@ class Task:
     def __init__(self, run=None, tokenizer=None, loss=None):
         "`run`: the parsed config (`egovlp.core.RunSpec`); the launcher passes the tokenizer and the configured loss."
         self.run, self.tokenizer, self.loss = run, tokenizer, loss
-    def build_model(self) -> nn.Module | None:
-        "The task's own model (e.g. a classification head on the video tower); None = the default dual encoder."
-        return None
+    def build_model(self) -> nn.Module | None: return None   # the task's own model; None: the configured dual encoder
     def train_dataset(self) -> Dataset: raise NotImplementedError(f"task {self.name!r} has no training data")
     def eval_dataset(self) -> Dataset | None: return None
     def collate(self): return default_collate
@@ -72,19 +68,14 @@ class Task:
 
 # %% ../nbs/05_trainer.ipynb #afaa3ec6
 def _lr_lambda(cfg: TrainConfig, steps_per_epoch: int):
-    total = max(1, cfg.epochs * steps_per_epoch)
+    "The schedule as a `LambdaLR` factor of `lr` (`TrainConfig` has checked `lr_schedule`)."
+    total, w = max(1, cfg.epochs * steps_per_epoch), cfg.warmup_steps
     def f(step):
         if cfg.lr_schedule == 'original':
             epoch = step // max(1, steps_per_epoch)   # epochs completed
-            if epoch == 0: return 1.0
-            return cfg.lr1 / cfg.lr * 0.1 ** sum(m <= epoch for m in cfg.milestones)
-        warm = min(1.0, (step + 1) / cfg.warmup_steps) if cfg.warmup_steps else 1.0
-        if cfg.lr_schedule == 'constant': return warm
-        if cfg.lr_schedule == 'linear': return warm * max(0.0, 1 - max(0, step - cfg.warmup_steps) / max(1, total - cfg.warmup_steps))
-        if cfg.lr_schedule == 'cosine':
-            prog = min(1.0, max(0.0, (step - cfg.warmup_steps) / max(1, total - cfg.warmup_steps)))
-            return warm * 0.5 * (1 + math.cos(math.pi * prog))
-        raise ValueError(f"unknown lr_schedule {cfg.lr_schedule!r}; expected 'constant', 'cosine', 'linear' or 'original'")
+            return 1.0 if epoch == 0 else cfg.lr1 / cfg.lr * 0.1 ** sum(m <= epoch for m in cfg.milestones)
+        warm, prog = min(1.0, (step + 1) / w) if w else 1.0, min(1.0, max(0.0, (step - w) / max(1, total - w)))
+        return warm * {'constant': 1.0, 'linear': 1 - prog, 'cosine': 0.5 * (1 + math.cos(math.pi * prog))}[cfg.lr_schedule]
     return f
 
 # %% ../nbs/05_trainer.ipynb #3b5cec05
@@ -160,8 +151,7 @@ def _setup_training(self: Trainer, model: nn.Module):
 # %% ../nbs/05_trainer.ipynb #d83c5bd0
 @patch
 def fit(self: Trainer, resume=None, stop_after_steps: int | None = None, resume_anyway: bool = False) -> dict:
-    """Train for `cfg.epochs`; `resume` = checkpoint dir (refused if the run layout changed, unless `resume_anyway`);
-    `stop_after_steps` simulates an interruption (tests)."""
+    "Train for `cfg.epochs`, from the checkpoint dir `resume` if given; `stop_after_steps` simulates an interruption."
     cfg = self.cfg
     if not self.train_mode: raise RuntimeError("this Trainer was built with train=False (evaluation only): fit() needs train=True")
     if resume: self.load_checkpoint(resume, resume_anyway=resume_anyway)
@@ -177,8 +167,10 @@ def fit(self: Trainer, resume=None, stop_after_steps: int | None = None, resume_
 def _train_epoch(self: Trainer, epoch: int, stop_after_steps: int | None = None) -> bool:
     "The steps of `epoch` from `step_in_epoch` on; True when `stop_after_steps` stopped the run."
     cfg, acc, st = self.cfg, self.acc, self.state
-    saved = st.pop('epoch_acc', None)                     # the running sums of an epoch interrupted by a checkpoint
-    self._new_epoch_acc(saved if st['step_in_epoch'] else None)
+    if not st['step_in_epoch'] or 'epoch_acc' not in st:  # else: the running sums of an epoch interrupted by a checkpoint
+        st['epoch_acc'] = dict(loss_sum=0.0, n_loss=0, skipped=0, load_failures=0)
+    self._n_sub = torch.zeros((), dtype=torch.int64, device=acc.device)   # this process's substitutions not yet summed
+    self._pending = []                                   # (global step, loss, grad norm) not yet read on the host
     self.loader.set_epoch(epoch)
     self._timer = dict(t0=time.perf_counter(), clips=0, wait=0.0, last=time.perf_counter())
     if st['step_in_epoch'] >= self.steps_per_epoch: return False   # a checkpoint at an epoch's last step resumes at its end
@@ -193,7 +185,15 @@ def _train_epoch(self: Trainer, epoch: int, stop_after_steps: int | None = None)
             tm['clips'] += n * acc.num_processes
             if 'load_failures' in batch: self._n_sub += batch['load_failures'].sum()
             if acc.sync_gradients:                        # an optimiser step (the end of an accumulation cycle)
-                gs = self._count_step(epoch, loss, gn, ok); bar.update(1)
+                st['step_in_epoch'] += 1
+                st['global_step'] = gs = st['global_step'] + 1
+                bar.update(1)
+                if ok: self._pending.append((gs, loss.detach().float(), gn))    # no host sync per step: read at log time
+                else:
+                    st['epoch_acc']['skipped'] += 1
+                    st['nonfinite_skipped'] += 1
+                    self.log.warning(f"step {gs} (epoch {epoch+1}): non-finite loss or gradient norm, step skipped "
+                                     f"(trainer.nonfinite='skip'; {st['nonfinite_skipped']} skipped so far)")
                 if gs % cfg.log_every == 0 or st['step_in_epoch'] == self.steps_per_epoch or gs == stop_after_steps:
                     self._log_step(epoch, bar)
                 if cfg.save_every_steps and gs % cfg.save_every_steps == 0: self.save_checkpoint(f'step{gs:08d}')
@@ -207,7 +207,7 @@ def _train_epoch(self: Trainer, epoch: int, stop_after_steps: int | None = None)
 @patch
 def _end_epoch(self: Trainer, epoch: int):
     "Record the epoch, evaluate, keep the best model, checkpoint."
-    cfg, acc, ep, tm = self.cfg, self.acc, self._ep, self._timer
+    cfg, acc, ep, tm = self.cfg, self.acc, self.state['epoch_acc'], self._timer
     self._flush()
     n_sub, dt = self._load_failures(), max(time.perf_counter() - tm['t0'], 1e-9)
     rec = dict(epoch=epoch + 1, loss=ep['loss_sum'] / max(1, ep['n_loss']), load_failures=n_sub,
@@ -216,7 +216,6 @@ def _end_epoch(self: Trainer, epoch: int):
     if n_sub: self.log.warning(f"epoch {epoch+1}: {n_sub} clip reads failed and were substituted by black frames (lax loading)")
     if ep['skipped']: self.log.warning(f"epoch {epoch+1}: {ep['skipped']} steps skipped (non-finite loss or gradient)")
     self.state.update(epoch=epoch + 1, step_in_epoch=0)
-    self._new_epoch_acc()
     if cfg.lr_schedule == 'original': self.log.info(f"'original' schedule: lr is now {self.sched.get_last_lr()[0]:.2e}")
     if cfg.eval_every_epochs and (epoch + 1) % cfg.eval_every_epochs == 0:
         metrics = self.evaluate(); rec.update(metrics)
@@ -227,6 +226,14 @@ def _end_epoch(self: Trainer, epoch: int):
     if cfg.tensorboard: acc.log({'train/epoch_loss': rec['loss'], 'train/load_failures': n_sub}, step=self.state['global_step'])
     self.save_checkpoint(f'epoch{epoch+1:03d}')
 
+@patch
+def _load_failures(self: Trainer) -> int:
+    "Substituted reads of the epoch so far: this process's new ones, summed over processes (collective), join the record."
+    ep = self.state['epoch_acc']
+    ep['load_failures'] += int(self.acc.gather(self._n_sub.reshape(1)).sum())
+    self._n_sub.zero_()
+    return ep['load_failures']
+
 # %% ../nbs/05_trainer.ipynb #a4bed331
 @patch
 def train_step(self: Trainer, batch) -> tuple:
@@ -236,7 +243,10 @@ def train_step(self: Trainer, batch) -> tuple:
         with acc.autocast(): loss, n = self.task.step(self.model, batch, self)
         acc.backward(loss)
         gn = self._grad_norm(self.cfg.max_grad_norm) if acc.sync_gradients else None
-        ok = self._finite_step(loss, gn) if acc.sync_gradients else True
+        ok = True
+        if acc.sync_gradients and self.cfg.nonfinite == 'skip':   # are the loss and gradient norm finite on every process?
+            bad = (~torch.isfinite(loss.detach()) | ~torch.isfinite(gn)).to(torch.int32).reshape(1)
+            ok = int(acc.reduce(bad, 'sum') if acc.num_processes > 1 else bad) == 0
         if ok: self.opt.step()
         if acc.sync_gradients: self.sched.step()
         self.opt.zero_grad(set_to_none=True)
@@ -250,40 +260,6 @@ def _grad_norm(self: Trainer, clip: float | None):
     grads = [p.grad for p in self.model.parameters() if p.grad is not None]
     return torch.nn.utils.get_total_norm(grads).float() if grads else torch.zeros((), device=self.acc.device)
 
-# %% ../nbs/05_trainer.ipynb #17f04998
-@patch
-def _new_epoch_acc(self: Trainer, saved: dict | None = None):
-    "The running sums of the epoch in progress (restored from a checkpoint taken inside the epoch)."
-    s = saved or {}
-    self._ep = dict(loss_sum=float(s.get('loss_sum', 0.0)), n_loss=int(s.get('n_loss', 0)), skipped=int(s.get('skipped', 0)),
-                    load_failures_before=int(s.get('load_failures', 0)))
-    self._n_sub = torch.zeros((), dtype=torch.int64, device=self.acc.device)   # this process's substitutions since the epoch (or resume) began
-    self._pending = []                                   # (global step, loss, grad norm) not yet read on the host
-
-@patch
-def _load_failures(self: Trainer) -> int:
-    "Substituted reads of the epoch so far, summed over processes (collective)."
-    local = self.acc.gather(self._n_sub.to(self.acc.device).reshape(1)).sum()
-    return self._ep['load_failures_before'] + int(local)
-
-@patch
-def _acc_state(self: Trainer) -> dict:
-    return dict(loss_sum=self._ep['loss_sum'], n_loss=self._ep['n_loss'], skipped=self._ep['skipped'],
-                load_failures=self._load_failures()) if hasattr(self, '_ep') else {}
-
-@patch
-def _count_step(self: Trainer, epoch: int, loss, gn, ok: bool) -> int:
-    "Count an optimiser step; keep its loss and gradient norm on the device until the next `_flush`, or count it skipped."
-    st = self.state
-    st['step_in_epoch'] += 1; st['global_step'] += 1
-    gs = st['global_step']
-    if ok: self._pending.append((gs, loss.detach().float(), gn))    # no host sync per step: read at log time
-    else:
-        self._ep['skipped'] += 1; st['nonfinite_skipped'] += 1
-        self.log.warning(f"step {gs} (epoch {epoch+1}): non-finite loss or gradient norm, step skipped "
-                         f"(trainer.nonfinite='skip'; {st['nonfinite_skipped']} skipped so far)")
-    return gs
-
 # %% ../nbs/05_trainer.ipynb #61f972af
 class NonFiniteError(FloatingPointError):
     "Training produced a non-finite loss, gradient norm or weight; nothing non-finite was written."
@@ -294,21 +270,11 @@ def _all_finite(tensors) -> bool:
     return not ts or bool(torch.stack([torch.isfinite(t).all() for t in ts]).all())
 
 @patch
-def _finite_step(self: Trainer, loss, gn) -> bool:
-    "`nonfinite='skip'`: are this step's loss and gradient norm finite on every process? (Always True otherwise.)"
-    if self.cfg.nonfinite != 'skip': return True
-    bad = (~torch.isfinite(loss.detach()) | ~torch.isfinite(gn)).to(torch.int32).reshape(1)
-    return int(self.acc.reduce(bad, 'sum') if self.acc.num_processes > 1 else bad) == 0
-
-@patch
 def _flush(self: Trainer) -> list:
-    """Read the pending losses and gradient norms (one host sync), stop on the first non-finite one (every process
-    agrees: the flags are summed over processes); returns the new loss values."""
+    "Read the pending losses and gradient norms (one host sync; every process agrees), stop on a non-finite one."
     if not getattr(self, '_pending', None): return []
-    steps = [s for s, _, _ in self._pending]
-    vals = torch.stack([l for _, l, _ in self._pending])
-    norms = torch.stack([g for _, _, g in self._pending])
-    self._pending = []
+    steps, vals, norms = zip(*self._pending)
+    vals, norms, self._pending = torch.stack(vals), torch.stack(norms), []
     bad = (~torch.isfinite(vals) | ~torch.isfinite(norms)).to(torch.int32)
     if self.acc.num_processes > 1: bad = self.acc.reduce(bad, 'sum')
     vals, norms, bad = vals.cpu().tolist(), norms.cpu().tolist(), bad.cpu().tolist()
@@ -321,7 +287,9 @@ def _flush(self: Trainer) -> list:
             f"after it (the last checkpoint in {self.save_dir/'checkpoints'} is intact). Lower optimizer.args.lr, set "
             f"trainer.max_grad_norm, or set trainer.nonfinite='skip' to skip such steps")
     self.losses += list(zip(steps, vals))
-    self._ep['loss_sum'] += sum(vals); self._ep['n_loss'] += len(vals)
+    ep = self.state['epoch_acc']
+    ep['loss_sum'] += sum(vals)
+    ep['n_loss'] += len(vals)
     return vals
 
 @patch
@@ -332,7 +300,6 @@ def check_finite(self: Trainer, what: str):
         raise NonFiniteError(f"non-finite weights at step {self.state['global_step']} (epoch {self.state['epoch'] + 1}): "
                              f"{what} was not written; the last checkpoint in {self.save_dir/'checkpoints'} is intact")
 
-# %% ../nbs/05_trainer.ipynb #918ef446
 @patch
 def _log_step(self: Trainer, epoch: int, bar):
     "Read the pending losses and log the last one (console and file, progress bar, TensorBoard)."
@@ -352,12 +319,10 @@ class CheckpointError(RuntimeError):
 
 @patch
 def save_checkpoint(self: Trainer, name: str) -> Path:
-    """Write `save_dir/checkpoints/<name>` atomically (temp dir then rename); keep the newest `keep_checkpoints`.
-    Holds the accelerate state (tensors only), `trainer_state.json` (the run layout, the LR scheduler's state: JSON, never
-    a pickle) and `config.json` (the resolved config)."""
+    "Write `save_dir/checkpoints/<name>` atomically (temp dir then rename); keep the newest `keep_checkpoints`."
     root = self.save_dir/'checkpoints'; final, tmp = root/name, root/f'.tmp-{name}'
     self.check_finite(f'checkpoint {final}')
-    self.state['epoch_acc'] = self._acc_state()
+    if hasattr(self, '_n_sub'): self._load_failures()
     self.state['run'] = self.run_info
     try:
         if self.acc.is_main_process:
@@ -394,12 +359,9 @@ def save_model(self: Trainer, path, **extra):
     self.acc.wait_for_everyone()
 
 # %% ../nbs/05_trainer.ipynb #10734ef3
-_RUN_KEYS = ('world_size', 'batch_size', 'grad_accum', 'dataset_size', 'steps_per_epoch')
-
 @patch
 def _checkpoint_dir(self: Trainer, path, resume_anyway: bool = False) -> Path:
-    """Resolve `path` (a checkpoint dir, or `save_dir/checkpoints` with its `latest`) and check every file in it: no
-    pickle that accelerate would load with code allowed (`custom_checkpoint_*.pkl`), an RNG state that loads."""
+    "Resolve `path` (a checkpoint dir, or `save_dir/checkpoints` with its `latest`) and check every file in it."
     path = Path(path)
     if not path.exists(): raise FileNotFoundError(f"checkpoint {path} does not exist")
     if not path.is_dir():
@@ -439,15 +401,14 @@ def _checkpoint_dir(self: Trainer, path, resume_anyway: bool = False) -> Path:
 # %% ../nbs/05_trainer.ipynb #684bdba9
 @patch
 def load_checkpoint(self: Trainer, path, resume_anyway: bool = False):
-    """Restore model, optimiser, scheduler, scaler, RNG states and the trainer state from a checkpoint dir.
-    A checkpoint from another layout (world size, batch size, grad_accum, dataset size) is refused unless `resume_anyway`."""
+    "Restore everything from a checkpoint dir; one from another run layout is refused unless `resume_anyway`."
     path = self._checkpoint_dir(path, resume_anyway)
     try: state = json.loads((path/'trainer_state.json').read_text())
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise CheckpointError(f"{path/'trainer_state.json'} is damaged (truncated?): {e}") from None
     run = state.get('run') or {}
     if self.train_mode:
-        diff = {k: (run.get(k), self.run_info[k]) for k in _RUN_KEYS if run.get(k) != self.run_info[k]}
+        diff = {k: (run.get(k), self.run_info[k]) for k in self.run_info if run.get(k) != self.run_info[k]}
         if diff:
             what = ', '.join(f"{k} {a} -> {b}" for k, (a, b) in diff.items())
             if not resume_anyway:
@@ -462,31 +423,23 @@ def load_checkpoint(self: Trainer, path, resume_anyway: bool = False):
         s.load_state_dict(sched if isinstance(sched, dict) else {**s.state_dict(), 'last_epoch': n, '_step_count': n + 1,
                                                                  '_last_lr': [b * f(n) for b, f in zip(s.base_lrs, s.lr_lambdas)]})
     self.state = {'nonfinite_skipped': 0, **state}
-    self._check_loaded_weights(path)
-    self._keep_best(path)
+    if not _all_finite(list(self.unwrap().parameters())):
+        msg = f"{path}: the loaded weights contain non-finite values (NaN/inf)"
+        if self.cfg.strict_checkpoint: raise NonFiniteError(msg)
+        self.log.warning(msg + " (trainer.strict_checkpoint=true makes this an error)")
+    mine, src = self.save_dir/'model_best.pth', path.parent.parent/'model_best.pth'   # another run's best comes along
+    if self.state.get('best') is not None and not mine.exists() and src.resolve() != mine.resolve():
+        if src.is_file():
+            if self.acc.is_main_process:
+                mine.parent.mkdir(parents=True, exist_ok=True)
+                atomic_write(mine, lambda tmp: shutil.copyfile(src, tmp))
+            self.log.info(f"copied {src} (epoch {self.state['best_epoch']}, the best so far) to {mine}")
+        else:
+            self.log.warning(f"{src} is missing: the best model so far is lost; model_best.pth is written at the next evaluation")
+            self.state.update(best=None, best_epoch=None)
+        self.acc.wait_for_everyone()
     self.log.info(f"resumed from {path}: epoch {self.state['epoch']} step {self.state['step_in_epoch']}")
 
-@patch
-def _check_loaded_weights(self: Trainer, path):
-    if _all_finite(list(self.unwrap().parameters())): return
-    msg = f"{path}: the loaded weights contain non-finite values (NaN/inf)"
-    if self.cfg.strict_checkpoint: raise NonFiniteError(msg)
-    self.log.warning(msg + " (trainer.strict_checkpoint=true makes this an error)")
-
-@patch
-def _keep_best(self: Trainer, path):
-    "Resuming another run's checkpoint into a new save_dir: its model_best.pth comes along (else the best is forgotten)."
-    mine, src = self.save_dir/'model_best.pth', Path(path).parent.parent/'model_best.pth'
-    if self.state.get('best') is None or mine.exists() or src.resolve() == mine.resolve(): return
-    if src.is_file():
-        if self.acc.is_main_process:
-            mine.parent.mkdir(parents=True, exist_ok=True)
-            atomic_write(mine, lambda tmp: shutil.copyfile(src, tmp))
-        self.log.info(f"copied {src} (epoch {self.state['best_epoch']}, the best so far) to {mine}")
-    else:
-        self.log.warning(f"{src} is missing: the best model so far is lost; model_best.pth is written at the next evaluation")
-        self.state.update(best=None, best_epoch=None)
-    self.acc.wait_for_everyone()
 
 # %% ../nbs/05_trainer.ipynb #c4653045
 def check_monitor(monitor, metrics, task_name='task') -> None:
