@@ -48,7 +48,7 @@ def build_model(spec: ModelSpec) -> EgoVLP:
 # %% auto #0
 __all__ = ['log', 'HUB_FORMAT', 'CONFIG_NAME', 'WEIGHTS_NAME', 'TEMPERATURE', 'VIDEO_EXTS', 'arch_spec', 'build_model',
            'locate_checkpoint', 'read_checkpoint', 'similarity', 'probabilities', 'EgoVLP', 'load_model',
-           'zero_shot_classify', 'videos_to_clips', 'extract_cli']
+           'zero_shot_classify', 'videos_to_clips', 'extract_videos', 'extract_cli']
 
 # %% ../nbs/20_inference.ipynb #f8b80b40
 def locate_checkpoint(source, allow_network: bool = False) -> Path:
@@ -261,11 +261,8 @@ def videos_to_clips(inputs: Sequence, exts: Sequence[str] = VIDEO_EXTS) -> list:
     return [{'uid': u, 'path': str(f), 'start_sec': None, 'end_sec': None} for u, f in found]
 
 # %% ../nbs/20_inference.ipynb #caec5a5c
-def extract_cli(argv=None) -> dict:
-    "egovlp-extract: a checkpoint + videos → per-video features (the NLQ/MQ `extract_features`) + index.csv."
-    import argparse, pandas as pd
-    from accelerate import Accelerator
-    from egovlp.tasks.episodic import extract_features
+def _extract_parser():
+    import argparse
     p = argparse.ArgumentParser(prog='egovlp-extract', description='EgoVLP video features of any folder or list of videos',
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument('checkpoint', help='anything load_model accepts: released .pth, model_best.pth, Hub-style folder')
@@ -279,7 +276,15 @@ def extract_cli(argv=None) -> dict:
     p.add_argument('--loading', choices=['strict', 'lax'], default='strict', help='lax: substitute (and count) unreadable frames')
     p.add_argument('--config', default=None, help='original-format JSON config, if the checkpoint does not name its architecture')
     p.add_argument('--no-progress', action='store_true', help='no progress bar')
-    a = p.parse_args(argv)
+    p.add_argument('--debug', action='store_true', help='a failure prints its traceback')
+    return p
+
+def extract_videos(argv=None) -> dict:
+    "`egovlp-extract`'s work (its arguments): per-video features (the NLQ/MQ `extract_features`) + index.csv → its result dict."
+    import pandas as pd
+    from accelerate import Accelerator
+    from egovlp.tasks.episodic import extract_features
+    a = _extract_parser().parse_args(argv)
     clips, acc, index = videos_to_clips(a.inputs), Accelerator(), Path(a.out)/'index.csv'
     model = load_model(a.checkpoint, device=acc.device, num_frames=a.frames, config=a.config)
     res = extract_features(model, clips, a.out, rate=a.rate, frames_per_window=a.frames or model.num_frames,
@@ -293,3 +298,15 @@ def extract_cli(argv=None) -> dict:
         print(f"egovlp-extract: {len(res['done'])} written, {len(res['skipped'])} already there, "
               f"{len(res['failed'])} failed; index {index}")
     return res
+
+def extract_cli(argv=None) -> int:
+    "`egovlp-extract`: 0 on success; one `error:` line on stderr and 1 (130: interrupted) on failure (`--debug`: the traceback)."
+    import sys
+    a = _extract_parser().parse_args(argv)                     # a usage error: argparse's message and exit 2, as always
+    try: extract_videos(argv)
+    except (Exception, KeyboardInterrupt) as e:
+        if a.debug: raise
+        hint = '' if isinstance(e, (ConfigError, OSError, ValueError)) else ' (--debug shows the traceback)'
+        print(f"error: {type(e).__name__}: " + str(e).replace(':\n  ', ': ').replace('\n  ', '; ') + hint, file=sys.stderr)
+        return 130 if isinstance(e, KeyboardInterrupt) else 1
+    return 0

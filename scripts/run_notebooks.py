@@ -72,8 +72,9 @@ def execute(path, skip_flags):
     nb = read_nb(path)
     def skip(cell):
         if cell.cell_type != 'code': return True
+        cell.outputs = []                   # execnb keeps the old outputs of a cell that now shows nothing
         if _flags(cell.source) & skip_flags:
-            cell.outputs, cell.execution_count = [], None
+            cell.execution_count = None
             return True
         return False
     sh = CaptureShell(path, mpl_format='png')

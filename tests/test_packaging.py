@@ -68,6 +68,24 @@ def test_console_scripts_real_run(tmp_path):
     r = wrapper('egovlp-extract', '--help', cwd=tmp_path)
     assert r.returncode == 0, r.stderr[-3000:]
 
+def test_extract_real_run(tmp_path):
+    "egovlp-extract on a tiny video with a tiny model: exit 0, its feature file and index.csv; a missing video: 1, one line."
+    import torch
+    from egovlp.model import FrozenInTime, tiny_text_params, tiny_video_params
+    from egovlp.video import write_video
+    args = dict(video_params=tiny_video_params(num_frames=2), text_params=tiny_text_params(), projection_dim=16)
+    torch.manual_seed(0)
+    torch.save({'state_dict': FrozenInTime(**args).state_dict(), 'config': {'arch': {'type': 'FrozenInTime', 'args': args}}},
+               tmp_path/'tiny.pth')
+    write_video(tmp_path/'clip.mp4', torch.randint(0, 256, (8, 32, 32, 3), dtype=torch.uint8), fps=8)
+    r = wrapper('egovlp-extract', 'tiny.pth', 'clip.mp4', '-o', 'feats', '--no-progress', cwd=tmp_path)
+    assert r.returncode == 0 and not clean(r.stderr), r.stderr[-3000:]
+    assert (tmp_path/'feats'/'video'/'clip.pt').is_file() and (tmp_path/'feats'/'index.csv').is_file(), r.stdout
+    assert torch.load(tmp_path/'feats'/'video'/'clip.pt').shape[1] == 16
+    r = wrapper('egovlp-extract', 'tiny.pth', 'nowhere.mp4', '-o', 'feats', cwd=tmp_path)
+    assert r.returncode == 1 and len(clean(r.stderr)) == 1 and clean(r.stderr)[0].startswith('error: '), r.stderr[-3000:]
+    assert 'nowhere.mp4' in r.stderr and not r.stdout, (r.stdout, r.stderr)
+
 def test_help_shows_defaults_and_only_its_options(tmp_path):
     p = wrapper('egovlp-pretrain', '--help', cwd=tmp_path).stdout
     e = wrapper('egovlp-eval-egomcq', '--help', cwd=tmp_path).stdout
