@@ -41,7 +41,7 @@ step4() {
 downstream() {
   run 120 python3 benchmarks/gpu_downstream.py --task extract --batch 64,256 --json $OUT/extract_gpu.json
   run 100 python3 benchmarks/extract_features.py --sec 60 --repeats 3 | tee $OUT/extract_decode.txt
-  run 240 python3 benchmarks/gpu_downstream.py --task fho --batch 4,16,32 --steps 8 --json $OUT/fho.json
+  run 240 python3 benchmarks/gpu_downstream.py --task fho --batch ${FHO_BATCH:-4,16,32} --steps 8 --json $OUT/fho.json
 }
 step16() {
   run 110 python3 $B --frames 16 --batch 48 --modes fast --steps 6 --json $OUT/step16_fast.json
