@@ -3,6 +3,7 @@
 #   bash benchmarks/gpu_final.sh PART...   # the parts in order, e.g. `cells downstream step16`:
 #     cells       the `#| cuda` cells of 01_video, 03_model, 03a, 05_trainer; gpu_check_options
 #     step4       the 4-frame step vs the original's maths
+#     extract     NLQ/MQ extraction windows/s on the GPU only
 #     downstream  NLQ/MQ extraction windows/s (GPU) + decode windows per CPU-second (this host); OSCC/PNR fine-tuning steps/s
 #     step16      the 16-frame step vs the original's maths
 #     e2e         end to end (real trainer + loader) + EgoMCQ + the EPIC test pass (carry .benchdata: the encoded bases)
@@ -38,8 +39,9 @@ step4() {
   run 150 python3 $B --frames 4 --batch $SB --modes fast --steps 8 --json $OUT/step4_fast.json
   run 60 python3 $B --frames 4 --batch 32 --modes reference --steps 4 --json $OUT/step4_ref.json
 }
+extract() { run 120 python3 benchmarks/gpu_downstream.py --task extract --batch 64,256 --json $OUT/extract_gpu.json; }
 downstream() {
-  run 120 python3 benchmarks/gpu_downstream.py --task extract --batch 64,256 --json $OUT/extract_gpu.json
+  extract
   run 100 python3 benchmarks/extract_features.py --sec 60 --repeats 3 | tee $OUT/extract_decode.txt
   run 240 python3 benchmarks/gpu_downstream.py --task fho --batch ${FHO_BATCH:-4,16,32} --steps 8 --json $OUT/fho.json
 }
