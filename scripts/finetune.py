@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Fine-tune EgoVLP on a downstream task; the config's `dataset_name` picks the task (EPIC-MIR, Charades-Ego, OSCC, PNR).
 
-    accelerate launch scripts/finetune.py -c configs/mini/epic.json              # mini-EPIC on this machine (the demo)
+    python scripts/finetune.py -c configs/mini/epic.json                         # mini-EPIC on this machine (the demo)
     accelerate launch --num_processes 8 scripts/finetune.py -c configs/ft/epic.json
 """
 from egovlp.launch import finetune_cli
