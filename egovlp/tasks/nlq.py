@@ -17,15 +17,14 @@ from fastcore.basics import patch
 from ..core import F, setting, register_task, safe_path, get_logger, generate_once, atomic_save, atomic_write_text, cache_dir
 from ..factory import create_model, create_tokenizer
 from ..trainer import Task
-from .episodic import SPLIT_FILES, clip_sources, extract_features, text_features
+from .episodic import SPLIT_FILES, clip_sources, extract_features, read_features, text_features
 
 _log = get_logger('egovlp.tasks.nlq')
 
 # %% auto #0
-__all__ = ['NLQ_METRICS', 'read_annotations', 'load_features', 'cached_video_features', 'query_key', 'read_token_features',
-           'query_token_features', 'window_iou', 'nlq_metrics', 'nlq_submission', 'time_to_index', 'index_to_time',
-           'pool_rows', 'VSLNet', 'top_spans', 'vslnet_loss', 'NLQDataset', 'nlq_collate', 'NLQArgs', 'FeatureHeadTask',
-           'NLQTask']
+__all__ = ['NLQ_METRICS', 'read_annotations', 'cached_video_features', 'query_key', 'read_token_features', 'query_token_features',
+           'window_iou', 'nlq_metrics', 'nlq_submission', 'time_to_index', 'index_to_time', 'pool_rows', 'VSLNet',
+           'top_spans', 'vslnet_loss', 'NLQDataset', 'nlq_collate', 'NLQArgs', 'FeatureHeadTask', 'NLQTask']
 
 # %% ../../nbs/12a_nlq_mq_heads.ipynb #df2611be
 def read_annotations(path, kind: str = 'nlq') -> tuple[dict, list]:
@@ -55,20 +54,6 @@ def read_annotations(path, kind: str = 'nlq') -> tuple[dict, list]:
                               for l in a.get('labels') or [] if l.get('primary', True)]
     if skipped: _log.warning(f"{path}: {skipped} language queries without query text skipped")
     return clips, items
-
-def load_features(folder, uids, what: str = 'data_loader.args.feature_dir') -> dict:
-    "{clip_uid: float32 (T, D)} from `<folder>/<clip_uid>.pt` (or `<folder>/video/`, the extractor's layout); a missing or empty file is an error naming it."
-    out, missing = {}, []
-    if (Path(folder)/'video').is_dir(): folder = Path(folder)/'video'
-    for u in uids:
-        p = safe_path(folder, f'{u}.pt', what='clip_uid')
-        if not p.is_file(): missing.append(u); continue
-        x = torch.load(p, map_location='cpu', weights_only=True)
-        if not (isinstance(x, torch.Tensor) and x.ndim == 2 and len(x)): raise ValueError(f"{p}: expected a (T, D) tensor with T > 0, got {getattr(x, 'shape', type(x))}")
-        out[u] = x.float()
-    if missing: raise FileNotFoundError(f"{what} {folder}: no features for {len(missing)} of {len(list(uids))} clips, e.g. {missing[:3]} "
-                                        f"(expected <clip_uid>.pt, as scripts/extract_features.py writes them)")
-    return out
 
 # %% ../../nbs/12a_nlq_mq_heads.ipynb #26bd8a51
 def _sha(*parts) -> str: return hashlib.sha1(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
@@ -287,7 +272,7 @@ class FeatureHeadTask(Task):
         ann = {sp: read_annotations(safe_path(L.meta_dir, SPLIT_FILES[self.kind][sp]), self.kind) for sp in dict.fromkeys((L.split, self.a.eval_split))}
         self.items = {sp: [x for x in items if x['start'] is not None] for sp, (_, items) in ann.items()}
         self.clips = {u: c for cl, _ in ann.values() for u, c in cl.items()}
-        self.video = load_features(self.a.feature_dir or cached_video_features(run, self.clips), self.clips)
+        self.video = read_features(self.a.feature_dir or cached_video_features(run, self.clips), self.clips)
         self.video_dim = next(iter(self.video.values())).shape[1]
     def train_dataset(self): return self._ds(self.run.loader.split)
     def eval_dataset(self): return self._ds(self.a.eval_split)
