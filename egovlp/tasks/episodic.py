@@ -178,18 +178,23 @@ def _save(x: torch.Tensor, path: Path, fmt: str = 'npy'):
         with open(p, 'wb') as f: np.save(f, x.numpy())
     return atomic_write(path, w)
 
-def _tensor(f: Path) -> torch.Tensor:
+def _tensor(f: Path, rows: int = 0) -> torch.Tensor:
     try: x = torch.load(f, map_location='cpu', weights_only=True) if f.suffix == '.pt' else torch.from_numpy(np.load(f, allow_pickle=False))
     except Exception as e: raise ValueError(f"{f}: not a feature tensor ({type(e).__name__}: {e})") from None
-    if not isinstance(x, torch.Tensor) or x.ndim != 2: raise ValueError(f"{f}: expected a (T, D) tensor, got {getattr(x, 'shape', type(x))}")
-    return x
+    if not isinstance(x, torch.Tensor) or x.ndim != 2 or len(x) < rows:
+        raise ValueError(f"{f}: expected a (T, D) tensor{' with T > 0' if rows else ''}, got {getattr(x, 'shape', type(x))}")
+    return x.float()
 
-def read_features(folder) -> dict:
-    "{clip_uid: float32 (T, D) tensor} of an extraction folder (`save_feats` or its `video/`), read without pickle."
+def read_features(folder, uids=None) -> dict:
+    "{clip_uid: float32 (T, D)} of an extraction folder (`save_feats` or its `video/`), no pickle; `uids`: their `.pt`, each needed."
     d = Path(folder)/'video' if (Path(folder)/'video').is_dir() else Path(folder)
-    files = sorted(f for f in d.glob('*') if f.suffix in ('.pt', '.npy'))
-    if not files: raise FileNotFoundError(f"{d}: no <clip_uid>.pt / .npy feature files")
-    return {f.stem: _tensor(f) for f in files}
+    if uids is None: files = {f.stem: f for f in sorted(d.glob('*')) if f.suffix in ('.pt', '.npy')}
+    else: files = {u: safe_path(d, f'{u}.pt', what='clip_uid') for u in uids}
+    if uids is None and not files: raise FileNotFoundError(f"{d}: no <clip_uid>.pt / .npy feature files")
+    if miss := [u for u, f in files.items() if not f.is_file()]:
+        raise FileNotFoundError(f"{d}: no features for {len(miss)} of {len(files)} clips, e.g. {miss[:3]} (expected <clip_uid>.pt "
+                                "as scripts/extract_features.py writes them; data_loader.args.feature_dir)")
+    return {u: _tensor(f, rows=uids is not None) for u, f in files.items()}
 
 # %% ../../nbs/12_ego4d_episodic.ipynb #00b945e5
 def extract_features(model, clips, out_dir, *, rate: float = RATE, frames_per_window: int = 4, size: int = 224,

@@ -59,9 +59,8 @@ def class_ap(gt: list, pred: list, tious=MQ_TIOUS) -> np.ndarray:
 
 # %% ../../nbs/12b_mq_actionformer.ipynb #392e3163
 def mq_metrics(detections: dict, moments: list, tious=MQ_TIOUS, ranks=(1, 5), retrieval_tiou: float = 0.5) -> dict:
-    """Ego4D MQ metrics (%) of `detections` {clip_uid: [{label, score, segment: [s, e]}]} against `moments`
-    (`read_annotations` items): `mAP@θ` for θ in `tious` and their mean `mAP`; retrieval `R{k}@{retrieval_tiou}`
-    (strict tIoU > θ, classes of the clip only); `n_missing` clips with moments but no detections."""
+    """`mAP@θ` (θ in `tious`), mean `mAP`, retrieval `R{k}@{retrieval_tiou}` (%) of `detections` {clip_uid: [{label,
+    score, segment}]} against `moments` (`read_annotations` items); `n_missing`: clips with moments, no detections."""
     gt_by_class, labels_of = defaultdict(list), defaultdict(set)
     for m in moments: gt_by_class[m['label']].append((m['clip_uid'], m['start'], m['end'])); labels_of[m['clip_uid']].add(m['label'])
     pred_by_class = defaultdict(list)
@@ -82,8 +81,7 @@ def mq_metrics(detections: dict, moments: list, tious=MQ_TIOUS, ranks=(1, 5), re
     return out | dict(n_missing=len(set(labels_of) - set(detections)))
 
 def mq_submission(detections: dict, top: int = 200) -> dict:
-    """The json the Ego4D MQ challenge server reads: `detect_results` {clip_uid: [{label, score, segment}]} and
-    `retrieve_results` (the same, by decreasing score, the first `top` per clip)."""
+    "The challenge json: `detect_results` {clip_uid: [{label, score, segment}]}; `retrieve_results`: the `top` best."
     clean = lambda ps: [dict(label=p['label'], score=float(p['score']), segment=[float(x) for x in p['segment']]) for p in ps]
     return {'version': '1.0', 'challenge': 'ego4d_moment_queries', 'detect_results': {c: clean(ps) for c, ps in detections.items()},
             'retrieve_results': {c: clean(sorted(ps, key=lambda p: -p['score'])[:top]) for c, ps in detections.items()}}
@@ -122,7 +120,6 @@ class ActionFormer(nn.Module):
         self.cls, self.reg = _head(dim, num_classes), _head(dim, 2)
         nn.init.constant_(self.cls[-1].bias, -math.log((1 - prior) / prior))
         self.scales = nn.Parameter(torch.ones(arch[2] + 1))
-        self.strides = [2 ** l for l in range(arch[2] + 1)]
     def forward(self, x, mask):
         x = x.transpose(1, 2)
         for conv, norm in zip(self.embed, self.embed_norm): x = torch.relu(norm(conv(x))) * mask[:, None]
@@ -275,8 +272,7 @@ def predict(self: MQTask, model, split=None, batch_size: int = 8, device='cpu') 
 
 @patch
 def guesses(self: MQTask, rng, frac: float, train, n: int = 20) -> dict:
-    """chance: `n` moments per clip `frac` of its length long at random places, random classes and scores; centre
-    span: every class once, centred, of that length, scored by the class's training frequency."""
+    "chance: `n` random `frac`-long moments per clip; centre span: each class once, centred, scored by its frequency."
     freq, chance, centre = {c: sum(m['label'] == c for m in train) / len(train) for c in self.classes}, {}, {}
     for u in self.uids[self.a.eval_split]:
         D = self.clips[u]['duration']; L = frac * D

@@ -17,21 +17,19 @@ from fastcore.basics import patch
 from ..core import F, setting, register_task, safe_path, get_logger, generate_once, atomic_save, atomic_write_text, cache_dir
 from ..factory import create_model, create_tokenizer
 from ..trainer import Task
-from .episodic import SPLIT_FILES, clip_sources, extract_features, text_features
+from .episodic import SPLIT_FILES, clip_sources, extract_features, read_features, text_features
 
 _log = get_logger('egovlp.tasks.nlq')
 
 # %% auto #0
-__all__ = ['NLQ_METRICS', 'read_annotations', 'load_features', 'cached_video_features', 'query_key', 'read_token_features',
-           'query_token_features', 'window_iou', 'nlq_metrics', 'nlq_submission', 'time_to_index', 'index_to_time',
-           'pool_rows', 'VSLNet', 'top_spans', 'vslnet_loss', 'NLQDataset', 'nlq_collate', 'NLQArgs', 'FeatureHeadTask',
-           'NLQTask']
+__all__ = ['NLQ_METRICS', 'read_annotations', 'cached_video_features', 'query_key', 'read_token_features', 'query_token_features',
+           'window_iou', 'nlq_metrics', 'nlq_submission', 'time_to_index', 'index_to_time', 'pool_rows', 'VSLNet',
+           'top_spans', 'vslnet_loss', 'NLQDataset', 'nlq_collate', 'NLQArgs', 'FeatureHeadTask', 'NLQTask']
 
 # %% ../../nbs/12a_nlq_mq_heads.ipynb #df2611be
 def read_annotations(path, kind: str = 'nlq') -> tuple[dict, list]:
-    """An Ego4D `nlq_*.json` (`kind='nlq'`) or `moments_*.json` (`'mq'`) → (clips {clip_uid: {video_uid, start_sec,
-    end_sec, duration}}, items): NLQ queries {clip_uid, annotation_uid, query_idx, query, start, end} or MQ primary
-    moments {clip_uid, label, start, end}, clip-relative seconds (None where the file has no times: the test split)."""
+    """An Ego4D NLQ/MQ file → (clips {clip_uid: {video_uid, start_sec, end_sec, duration}}, items): queries {clip_uid,
+    annotation_uid, query_idx, query, start, end} or primary moments {clip_uid, label, start, end}; no times: None."""
     path = Path(path)
     if not path.is_file(): raise FileNotFoundError(f"{kind.upper()} annotation file {path} does not exist (data_loader.args.meta_dir)")
     data = json.loads(path.read_text())
@@ -55,20 +53,6 @@ def read_annotations(path, kind: str = 'nlq') -> tuple[dict, list]:
                               for l in a.get('labels') or [] if l.get('primary', True)]
     if skipped: _log.warning(f"{path}: {skipped} language queries without query text skipped")
     return clips, items
-
-def load_features(folder, uids, what: str = 'data_loader.args.feature_dir') -> dict:
-    "{clip_uid: float32 (T, D)} from `<folder>/<clip_uid>.pt` (or `<folder>/video/`, the extractor's layout); a missing or empty file is an error naming it."
-    out, missing = {}, []
-    if (Path(folder)/'video').is_dir(): folder = Path(folder)/'video'
-    for u in uids:
-        p = safe_path(folder, f'{u}.pt', what='clip_uid')
-        if not p.is_file(): missing.append(u); continue
-        x = torch.load(p, map_location='cpu', weights_only=True)
-        if not (isinstance(x, torch.Tensor) and x.ndim == 2 and len(x)): raise ValueError(f"{p}: expected a (T, D) tensor with T > 0, got {getattr(x, 'shape', type(x))}")
-        out[u] = x.float()
-    if missing: raise FileNotFoundError(f"{what} {folder}: no features for {len(missing)} of {len(list(uids))} clips, e.g. {missing[:3]} "
-                                        f"(expected <clip_uid>.pt, as scripts/extract_features.py writes them)")
-    return out
 
 # %% ../../nbs/12a_nlq_mq_heads.ipynb #26bd8a51
 def _sha(*parts) -> str: return hashlib.sha1(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
@@ -118,13 +102,12 @@ def window_iou(pred, gt) -> np.ndarray:
     with np.errstate(invalid='ignore', divide='ignore'): return inter / union
 
 def nlq_metrics(results: list, queries: list, thresholds=(0.3, 0.5), topk=(1, 5)) -> dict:
-    """Ego4D NLQ recall (%) `R{K}@{θ}` and `mIoU` of `results` (the submission's list of {clip_uid, annotation_uid,
-    query_idx, predicted_times}) against `queries` (`read_annotations` items with times), as the official script;
-    plus `n_evaluated` and `n_missing` (queries without a prediction: not counted there, reported here)."""
+    """The official `R{K}@{θ}` and `mIoU` (%) of `results` (the submission's list) against `queries` (`read_annotations`
+    items with times); `n_evaluated`, `n_missing` (queries without a prediction, which the official script skips)."""
     gt = {(q['clip_uid'], q['annotation_uid'], q['query_idx']): (q['start'], q['end']) for q in queries}
     hits, top1 = {(t, k): [] for t in thresholds for k in topk}, []
-    for i, r in enumerate(results):
-        key = (r['clip_uid'], r['annotation_uid'], r['query_idx'])
+    keys = [(r['clip_uid'], r['annotation_uid'], r['query_idx']) for r in results]
+    for i, (r, key) in enumerate(zip(results, keys)):
         if key not in gt: raise ValueError(f"results[{i}]: no ground truth query {key} (clip_uid, annotation_uid, query_idx)")
         if not r['predicted_times']: raise ValueError(f"results[{i}] {key}: empty predicted_times")
         ov = window_iou(r['predicted_times'], [gt[key]])[:, 0]
@@ -132,8 +115,7 @@ def nlq_metrics(results: list, queries: list, thresholds=(0.3, 0.5), topk=(1, 5)
         for t, k in hits: hits[t, k].append(bool((ov > t)[:k].any()))
     out = {f'R{k}@{t}': 100 * float(np.mean(h)) if h else float('nan') for (t, k), h in hits.items()}
     out['mIoU'] = 100 * float(np.mean(top1)) if top1 else float('nan')
-    seen = {(r['clip_uid'], r['annotation_uid'], r['query_idx']) for r in results}
-    return out | dict(n_evaluated=len(results), n_missing=len(set(gt) - seen))
+    return out | dict(n_evaluated=len(results), n_missing=len(set(gt) - set(keys)))
 
 def nlq_submission(results: list) -> dict:
     "The json the Ego4D NLQ challenge server reads: `results` = [{clip_uid, annotation_uid, query_idx, predicted_times}]."
@@ -146,9 +128,8 @@ def time_to_index(start: float, end: float, T: int, duration: float) -> tuple[in
     "(start row, end row) whose window best overlaps [start, end] s (VSLNet's `time_to_index`, float32 grid as there)."
     s = np.arange(0, T).astype(np.float32) / float(T) * duration
     e = np.arange(1, T + 1).astype(np.float32) / float(T) * duration
-    cand = np.stack([np.repeat(s[:, None], T, 1), np.repeat(e[None, :], T, 0)], 2).reshape(-1, 2)
-    inter = np.maximum(0.0, np.minimum(cand[:, 1], end) - np.maximum(cand[:, 0], start))
-    union = np.maximum(1e-12, np.maximum(cand[:, 1], end) - np.minimum(cand[:, 0], start))
+    inter = np.maximum(0.0, np.minimum(e[None, :], end) - np.maximum(s[:, None], start))          # (T, T): every pair
+    union = np.maximum(1e-12, np.maximum(e[None, :], end) - np.minimum(s[:, None], start))
     i = int(np.argmax(inter / union))
     return i // T, i % T
 
@@ -278,16 +259,14 @@ class NLQArgs:
 
 # %% ../../nbs/12a_nlq_mq_heads.ipynb #ba8877d4
 class FeatureHeadTask(Task):
-    """A head trained on clip features (NLQ, MQ): the `kind` annotations of the training split and `eval_split` with
-    their times, their clips' features (`feature_dir`, or extracted once), the challenge file and the official metric."""
-    kind = 'nlq'
+    "A head on clip features (NLQ, MQ): the `kind` items with times of `split` and `eval_split`, their clips' features."
     def __init__(self, run, tokenizer=None, loss=None):
         super().__init__(run, tokenizer, loss)
         L, self.a = run.loader, run.loader.args
         ann = {sp: read_annotations(safe_path(L.meta_dir, SPLIT_FILES[self.kind][sp]), self.kind) for sp in dict.fromkeys((L.split, self.a.eval_split))}
         self.items = {sp: [x for x in items if x['start'] is not None] for sp, (_, items) in ann.items()}
         self.clips = {u: c for cl, _ in ann.values() for u, c in cl.items()}
-        self.video = load_features(self.a.feature_dir or cached_video_features(run, self.clips), self.clips)
+        self.video = read_features(self.a.feature_dir or cached_video_features(run, self.clips), self.clips)
         self.video_dim = next(iter(self.video.values())).shape[1]
     def train_dataset(self): return self._ds(self.run.loader.split)
     def eval_dataset(self): return self._ds(self.a.eval_split)
