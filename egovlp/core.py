@@ -37,7 +37,7 @@ def _parts(cfg, key: str) -> list:
     if parts[0] == 'data_loader' and len(parts) > 1:
         if isinstance(dl, list) and not _index(parts[1]):
             if len(dl) > 1: raise ConfigError(f"{key!r}: data_loader is a list of {len(dl)}; name one item, e.g. "
-                                               f"{'data_loader.0.' + parts[1]!r}")
+                                               f"{'data_loader.0.' + key.split('.', 1)[1]!r}")
             parts.insert(1, '0')
         elif not isinstance(dl, list) and parts[1] == '0': del parts[1]
     return parts

@@ -53,13 +53,6 @@ def config_path(path) -> Path:
     rel = Path(*p.parts[1:]) if p.parts[:1] == ('configs',) else p
     return CONFIGS/rel if (CONFIGS/rel).is_file() else p
 
-def _loader_overrides(cfg: dict, overrides: Sequence[str], src: str) -> list:
-    "`data_loader.args.k=v` (the keys' name in every message) sets loader 0 of a list-form `data_loader` (one loader)."
-    dl, pre = cfg.get('data_loader'), 'data_loader.args.'
-    if not isinstance(dl, list) or not (mine := [o.split('=')[0] for o in overrides if o.startswith(pre)]): return list(overrides)
-    if len(dl) > 1: raise ConfigError(f"{src}: {mine[0]}: data_loader is a list of {len(dl)} loaders; name one, e.g. data_loader.0.args.{mine[0][len(pre):]}")
-    return ['data_loader.0.' + o[len('data_loader.'):] if o.startswith(pre) else o for o in overrides]
-
 def resolve(cfg: dict) -> dict:
     "`cfg` with `{mini_pretrained}` and the mini datasets' placeholders (`egovlp.minidata.PLACEHOLDERS`) filled in."
     from egovlp.minidata import resolve_placeholders
@@ -70,8 +63,7 @@ def load(config, overrides: Sequence[str] = ()) -> RunSpec:
     if isinstance(config, RunSpec): return config
     import_tasks()
     src = 'config' if isinstance(config, dict) else str(config)
-    cfg = copy.deepcopy(config) if isinstance(config, dict) else read_config(config_path(config))
-    cfg = apply_overrides(cfg, _loader_overrides(cfg, overrides, src))
+    cfg = apply_overrides(config if isinstance(config, dict) else read_config(config_path(config)), overrides)
     if overrides: src += f" (with {' '.join(overrides)})"
     _check_task(cfg, src)
     parse_config(cfg, src)                                 # every problem of the file, before datasets are generated
