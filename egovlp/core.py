@@ -37,7 +37,7 @@ def _parts(cfg, key: str) -> list:
     if parts[0] == 'data_loader' and len(parts) > 1:
         if isinstance(dl, list) and not _index(parts[1]):
             if len(dl) > 1: raise ConfigError(f"{key!r}: data_loader is a list of {len(dl)}; name one item, e.g. "
-                                               f"{'data_loader.0.' + parts[1]!r}")
+                                               f"{'data_loader.0.' + key.split('.', 1)[1]!r}")
             parts.insert(1, '0')
         elif not isinstance(dl, list) and parts[1] == '0': del parts[1]
     return parts
@@ -186,7 +186,7 @@ def _build(spec, section: dict, **given):
     "A `spec` from its (checked) config `section`: the file's values, the declared defaults for the rest; `given` wins."
     kw = dict(given)
     for f in fields(spec):
-        if f.name in kw or not f.init or (v := cfg_get(section, _key(f), _ABSENT)) is _ABSENT: continue
+        if f.name in kw or (v := cfg_get(section, _key(f), _ABSENT)) is _ABSENT: continue
         c = f.metadata.get('check')
         kw[f.name] = _build(c, v) if _is_spec(c) and isinstance(v, dict) else v
     return spec(**kw)
@@ -442,10 +442,10 @@ def load_run(path, overrides=()) -> RunSpec:
 # %% ../nbs/00_core.ipynb #617e1eb9
 LOG_FORMAT = "%(asctime)s - %(name)s - %(levelname)s - %(message)s"
 
-def get_logger(name: str = 'egovlp', log_file=None, level=logging.INFO, main_process: bool = True) -> logging.Logger:
+def get_logger(name: str = 'egovlp', log_file=None, main_process: bool = True) -> logging.Logger:
     "A logger under `egovlp` writing to the console (main process only) and optionally to `log_file`."
     root = logging.getLogger('egovlp')
-    root.setLevel(level if main_process else logging.WARNING)
+    root.setLevel(logging.INFO if main_process else logging.WARNING)
     if not any(getattr(h, '_egovlp_console', False) for h in root.handlers):
         h = logging.StreamHandler(sys.stderr); h.setFormatter(logging.Formatter(LOG_FORMAT)); h._egovlp_console = True
         root.addHandler(h)
@@ -624,10 +624,10 @@ def safe_pickle_load(path, what: str = 'pickle', allowed=()):
         raise pickle.UnpicklingError(f"{path}: {e}" if refused else f"{path}: {what} unreadable (truncated or not a pickle: {e})") from e
 
 # %% ../nbs/00_core.ipynb #688e7397
-def seed_everything(seed: int, device_specific: bool = False):
+def seed_everything(seed: int):
     "Seed python, numpy and torch (all devices) through accelerate."
     from accelerate.utils import set_seed
-    set_seed(seed, device_specific=device_specific)
+    set_seed(seed)
 
 def cache_dir(*parts) -> Path:
     "The egovlp cache directory (`$EGOVLP_CACHE` or `~/.cache/egovlp`), joined with `parts`."

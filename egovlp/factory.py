@@ -15,34 +15,26 @@ from .core import ModelSpec, LossSpec, RunSpec, TASKS, ConfigError, get_logger
 __all__ = ['create_model', 'create_tokenizer', 'create_loss', 'create_task', 'create_model_for']
 
 # %% ../nbs/05b_factory.ipynb #340162f6
-def _check_weights_file(path, what='arch.args.load_checkpoint') -> Path:
-    "A model file that exists, is a file and is not empty; the error names the path and the config key."
-    p = Path(path)
+def create_model(spec: ModelSpec, strict_checkpoint: bool = False, build=None) -> nn.Module:
+    "The dual encoder `spec` describes (or `build(checkpoint or None)`'s: a task's head), its checkpoint checked first."
+    from egovlp.model import FrozenInTime
+    build = build or (lambda ck: FrozenInTime(spec.video_params, spec.text_params, projection_dim=spec.projection_dim,
+                      load_checkpoint=ck, projection=spec.projection, load_temporal_fix=spec.load_temporal_fix))
+    if (ck := spec.load_checkpoint) is None: return build(None)
+    p, what = Path(ck), 'arch.args.load_checkpoint'
     if not p.exists(): raise FileNotFoundError(f"{what}: {p} does not exist")
     if p.is_dir():
         hint = f" (a trainer checkpoint directory: its weights are {p/'model.safetensors'}; or pass save_dir/model_best.pth)" \
             if (p/'model.safetensors').exists() or (p/'latest').exists() else ''
         raise IsADirectoryError(f"{what}: {p} is a directory, expected a model file (.pth){hint}")
     if p.stat().st_size == 0: raise ValueError(f"{what}: {p} is empty (0 bytes): the file is damaged or was never written")
-    return p
-
-def create_model(spec: ModelSpec, strict_checkpoint: bool = False, build=None) -> nn.Module:
-    """The dual encoder `spec` describes (or `build(checkpoint path or None)`'s model, e.g. a task's head on the video
-    tower), with its checkpoint's weights if it names one (checked: see above)."""
-    from egovlp.model import FrozenInTime
-    kw = dict(video_params=spec.video_params, text_params=spec.text_params, projection_dim=spec.projection_dim,
-              projection=spec.projection, load_temporal_fix=spec.load_temporal_fix)
-    build = build or (lambda ck: FrozenInTime(load_checkpoint=ck, **kw))
-    ck = spec.load_checkpoint
-    if ck is None: return build(None)
-    _check_weights_file(ck)
     try: model = build(str(ck))
     except (OSError, EOFError, RuntimeError, ValueError) as e:
         if str(ck) in str(e): raise
-        raise RuntimeError(f"arch.args.load_checkpoint {ck} cannot be loaded: {type(e).__name__}: {e}") from e
+        raise RuntimeError(f"{what} {ck} cannot be loaded: {type(e).__name__}: {e}") from e
     bad = [n for n, p in model.named_parameters() if not torch.isfinite(p).all()]
     if bad:
-        msg = f"arch.args.load_checkpoint {ck}: {len(bad)} tensors hold non-finite values (NaN/inf), e.g. {bad[:3]}"
+        msg = f"{what} {ck}: {len(bad)} tensors hold non-finite values (NaN/inf), e.g. {bad[:3]}"
         if strict_checkpoint: raise FloatingPointError(msg)
         get_logger('egovlp.factory').warning(msg + " (trainer.strict_checkpoint=true makes this an error)")
     return model
@@ -50,7 +42,7 @@ def create_model(spec: ModelSpec, strict_checkpoint: bool = False, build=None) -
 def create_tokenizer(spec: ModelSpec):
     "The tokenizer of the text tower (`arch.args.text_params.model`)."
     from egovlp.model import get_tokenizer
-    return get_tokenizer(spec.text_params.get('model', 'distilbert-base-uncased'))
+    return get_tokenizer(spec.text_params['model'])
 
 # %% ../nbs/05b_factory.ipynb #74055754
 def create_loss(spec: LossSpec) -> nn.Module:

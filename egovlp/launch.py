@@ -4,12 +4,12 @@
 
 # %% ../nbs/08_launch.ipynb #ad7146de
 from __future__ import annotations
-import argparse, copy, importlib, json, os, sys, time
+import argparse, hashlib, importlib, json, os, sys, time
 from pathlib import Path
 from typing import Sequence
 
-from .core import (TASKS, ConfigError, RunSpec, apply_overrides, fill_placeholders, get_logger, parse_config,
-                         read_config, seed_everything)
+from .core import (TASKS, ConfigError, RunSpec, apply_overrides, atomic_save, atomic_write_text, cache_dir, cfg_get,
+                         fill_placeholders, get_logger, parse_config, read_config, seed_everything)
 from .factory import create_model, create_model_for, create_task, create_tokenizer
 
 # %% auto #0
@@ -36,8 +36,7 @@ def import_tasks():
             _ABSENT_TASKS[mod] = e
 
 def _check_task(cfg: dict, source: str):
-    dl = cfg.get('data_loader')
-    name = ((dl[0] if isinstance(dl, list) and dl else dl or {}).get('args') or {}).get('dataset_name')
+    name = cfg_get(cfg, 'data_loader.0.args.dataset_name', None)
     missing = [m for m, names in BUILTIN_TASKS.items() if name in names and m in _ABSENT_TASKS]
     if name not in TASKS and missing:
         raise ConfigError(f"{source}: dataset {name!r} is the task of {missing[0]}, which is not installed ({_ABSENT_TASKS[missing[0]]})")
@@ -53,13 +52,6 @@ def config_path(path) -> Path:
     rel = Path(*p.parts[1:]) if p.parts[:1] == ('configs',) else p
     return CONFIGS/rel if (CONFIGS/rel).is_file() else p
 
-def _loader_overrides(cfg: dict, overrides: Sequence[str], src: str) -> list:
-    "`data_loader.args.k=v` (the keys' name in every message) sets loader 0 of a list-form `data_loader` (one loader)."
-    dl, pre = cfg.get('data_loader'), 'data_loader.args.'
-    if not isinstance(dl, list) or not (mine := [o.split('=')[0] for o in overrides if o.startswith(pre)]): return list(overrides)
-    if len(dl) > 1: raise ConfigError(f"{src}: {mine[0]}: data_loader is a list of {len(dl)} loaders; name one, e.g. data_loader.0.args.{mine[0][len(pre):]}")
-    return ['data_loader.0.' + o[len('data_loader.'):] if o.startswith(pre) else o for o in overrides]
-
 def resolve(cfg: dict) -> dict:
     "`cfg` with `{mini_pretrained}` and the mini datasets' placeholders (`egovlp.minidata.PLACEHOLDERS`) filled in."
     from egovlp.minidata import resolve_placeholders
@@ -70,8 +62,7 @@ def load(config, overrides: Sequence[str] = ()) -> RunSpec:
     if isinstance(config, RunSpec): return config
     import_tasks()
     src = 'config' if isinstance(config, dict) else str(config)
-    cfg = copy.deepcopy(config) if isinstance(config, dict) else read_config(config_path(config))
-    cfg = apply_overrides(cfg, _loader_overrides(cfg, overrides, src))
+    cfg = apply_overrides(config if isinstance(config, dict) else read_config(config_path(config)), overrides)
     if overrides: src += f" (with {' '.join(overrides)})"
     _check_task(cfg, src)
     parse_config(cfg, src)                                 # every problem of the file, before datasets are generated
@@ -86,8 +77,6 @@ MINI_ASSET = _PKG/'assets'/'mini_egoclip'
 
 def mini_config() -> tuple:
     "The resolved mini config, its cache key, and its portable key (the cache written `$EGOVLP_CACHE`: `MINI_ASSET`'s)."
-    import hashlib
-    from egovlp.core import cache_dir
     cfg = resolve(apply_overrides(read_config(CONFIGS/'mini'/'egoclip.json'), ['trainer.progress=false']))
     h = lambda c: hashlib.sha1(json.dumps(c, sort_keys=True).encode()).hexdigest()[:8]
     s = json.dumps(cfg, sort_keys=True)
@@ -101,7 +90,6 @@ def mini_pretrained(local='results/mini/model_best.pth') -> Path:
     m = json.loads((MINI_ASSET/'meta.json').read_text()) if (MINI_ASSET/'meta.json').is_file() else {}
     if m.get('key') != portable: return train_mini(cfg, key)
     from safetensors.torch import load_file
-    from egovlp.core import cache_dir, atomic_save, atomic_write_text
     out = cache_dir(f"mini_pretrained_committed_{m['key']}_{m['sha256'][:8]}")/'model_best.pth'
     if not out.is_file():                      # the committed model as a `.pth` in the cache, written once
         atomic_write_text((MINI_ASSET/'config.json').read_text(), out.parent/'config.json')   # its architecture (load_model)
@@ -111,8 +99,6 @@ def mini_pretrained(local='results/mini/model_best.pth') -> Path:
 def train_mini(cfg: dict, key: str | None = None, out=None) -> Path:
     "Train the mini model of `cfg` once into `out` (default: the cache) in a CPU subprocess; returns its `model_best.pth`."
     import fcntl, shutil, subprocess
-    from egovlp.core import cache_dir
-    cfg = copy.deepcopy(cfg)
     out = Path(out) if out is not None else cache_dir(f'mini_pretrained_v1_{key}'); best, done = out/'model_best.pth', out/'.complete'
     out.mkdir(parents=True, exist_ok=True)
     with open(out/'.lock', 'w') as lock:
@@ -121,7 +107,7 @@ def train_mini(cfg: dict, key: str | None = None, out=None) -> Path:
             for p in out.iterdir():                # what an interrupted run left
                 if p.name != '.lock': shutil.rmtree(p) if p.is_dir() else p.unlink()
             get_logger('egovlp.launch').info(f"no mini-EgoClip model yet: pretraining one into {out} (a few minutes, once)")
-            cfg['trainer']['save_dir'] = str(out)
+            cfg = {**cfg, 'trainer': {**cfg['trainer'], 'save_dir': str(out)}}          # (the caller's is untouched)
             (out/'config.json').write_text(json.dumps(cfg, indent=2))
             env = {k: v for k, v in os.environ.items() if k not in ('RANK', 'WORLD_SIZE') and not k.startswith(  # no launcher's
                    ('LOCAL_', 'GROUP_', 'ROLE_', 'MASTER_', 'ACCELERATE_', 'TORCHELASTIC_'))}              # process group
@@ -138,19 +124,17 @@ def trainer_for(run, train: bool = True, accelerator=None):
     "The `Trainer` of a run (a `RunSpec`, a config dict or a path): tokenizer, task, model, all from the factory."
     from egovlp.trainer import Trainer
     run = load(run)
-    tok = create_tokenizer(run.model)
-    task = create_task(run, tok)
+    task = create_task(run, create_tokenizer(run.model))
     seed_everything(run.trainer.seed)                     # the same initial weights on every process and every run
     return Trainer(create_model_for(task, run), task, run.trainer, accelerator=accelerator, train=train)
 
 def metric_table(rows: dict, metrics: Sequence[str] | None = None) -> str:
     "A plain-text table: one column per row of `rows` (`{'chance': {...}, 'before training': {...}}`), one line per metric."
-    cols = list(rows)
     keys = list(metrics or dict.fromkeys(k for r in rows.values() for k in r))
-    w, cw = max([len(k) for k in keys] + [6]), {c: max(10, len(c) + 2) for c in cols}
-    out = [f"{'':<{w}}" + ''.join(f'{c:>{cw[c]}}' for c in cols)]
+    w, cw = max([len(k) for k in keys] + [6]), {c: max(10, len(c) + 2) for c in rows}
+    out = [f"{'':<{w}}" + ''.join(f'{c:>{cw[c]}}' for c in rows)]
     for k in keys:
-        out.append(f'{k:<{w}}' + ''.join(f"{rows[c][k]:>{cw[c]}.2f}" if k in rows[c] else f"{'-':>{cw[c]}}" for c in cols))
+        out.append(f'{k:<{w}}' + ''.join((f"{r[k]:.2f}" if k in r else '-').rjust(cw[c]) for c, r in rows.items()))
     return '\n'.join(out)
 
 def _show(trainer, title: str, rows: dict):
@@ -216,8 +200,7 @@ def _overrides(a) -> list:
     return list(a.set) + [f'{k}={json.dumps(v)}' for k, v in vars(a).items() if '.' in k and v is not None]
 
 def _cli(argv, description, config, fn):
-    """Run `fn(run)` (`evaluate`) or `fn(run, resume, resume_anyway)`: 0 on success; one line on stderr and 1 (130:
-    interrupted) on failure (the wrappers `sys.exit` it)."""
+    "Run `fn(run)` (`evaluate`) or `fn(run, resume, resume_anyway)`: 0; on failure one line on stderr, 1 (130: ^C)."
     a = _parser(description, config, train := fn is not evaluate).parse_args(argv)
     try:
         run = load(a.config, _overrides(a))

@@ -95,13 +95,12 @@ def test_help_shows_defaults_and_only_its_options(tmp_path):
 
 def test_list_form_loader_override_is_loader_0():
     "`--set data_loader.args.batch_size=4` (the key as every message names it) on a list-form data_loader sets loader 0."
-    from egovlp.core import ConfigError
-    from egovlp.launch import load, _loader_overrides
+    from egovlp.core import ConfigError, apply_overrides     # what `egovlp.launch.load` applies the overrides with
     cfg = {'data_loader': [{'args': {}}]}
-    assert _loader_overrides(cfg, ['data_loader.args.batch_size=4', 'trainer.epochs=1'], 'x') == \
-        ['data_loader.0.args.batch_size=4', 'trainer.epochs=1']
-    with pytest.raises(ConfigError, match=r'a list of 2 loaders; name one, e.g. data_loader.0.args.batch_size'):
-        _loader_overrides({'data_loader': [{}, {}]}, ['data_loader.args.batch_size=4'], 'x')
+    assert apply_overrides(cfg, ['data_loader.args.batch_size=4', 'trainer.epochs=1']) == \
+        {'data_loader': [{'args': {'batch_size': 4}}], 'trainer': {'epochs': 1}}
+    with pytest.raises(ConfigError, match=r"a list of 2; name one item, e.g. 'data_loader.0.args.batch_size'"):
+        apply_overrides({'data_loader': [{}, {}]}, ['data_loader.args.batch_size=4'])
 
 # -- what a wheel ships ----------------------------------------------------------------------------------------------------
 def test_wheel_ships_configs_and_the_mini_model(tmp_path):
