@@ -108,8 +108,7 @@ FAILURE_COLUMNS = ['key', 'type', 'query', 'verb_label', 'noun_label', 'answer_t
 
 def failure_table(r: MCQResults, verb_names=None, noun_names=None) -> pd.DataFrame:
     "The wrong answers, the most confident mistakes first."
-    df = with_labels(r, verb_names, noun_names)
-    s = r.scores
+    df, s = with_labels(r, verb_names, noun_names), r.scores
     df['answer_score'] = s[np.arange(len(s)), df.answer]; df['pred_score'] = s[np.arange(len(s)), df.prediction]
     df['margin'] = df.pred_score - df.answer_score
     return df[~df.correct][FAILURE_COLUMNS].sort_values('margin', ascending=False).reset_index(drop=True).round(4)
@@ -143,10 +142,9 @@ def _marks(q) -> list:
 def question_html(r: MCQResults, i: int, frames: FrameCache, height: int = 60) -> str:
     "HTML of question row `i`: the query, then the five candidates (frames, score, caption); answer / prediction marked."
     q = r.questions.iloc[i]
-    ok = bool(q.correct)
     head = (f"<div class='egomcq-query'><b>question {html.escape(str(q.key))}</b> ({q.type}-video) — "
-            f"<i>{html.escape(q['query'])}</i> — <b style='color:{'green' if ok else 'crimson'}'>"
-            f"{'correct' if ok else 'wrong'}</b></div>")
+            f"<i>{html.escape(q['query'])}</i> — <b style='color:{'green' if q.correct else 'crimson'}'>"
+            f"{'correct' if q.correct else 'wrong'}</b></div>")
     cands = []
     for c, (colour, mark) in enumerate(_marks(q)):
         img = _jpeg(frames(int(q[f'clip{c}'])), height)

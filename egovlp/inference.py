@@ -62,9 +62,8 @@ def locate_checkpoint(source, allow_network: bool = False) -> Path:
             raise FileNotFoundError(f"{s}: not a local file or folder, and not a Hub repo found in {how}: {type(e).__name__}") from None
     if p.is_file(): return p
     if not p.is_dir(): raise FileNotFoundError(f"checkpoint {source} does not exist")
-    latest = [d/(d/'latest').read_text().strip() for d in (p, p/'checkpoints') if (d/'latest').is_file()]
-    found = [f for f in (p/WEIGHTS_NAME, *(d/WEIGHTS_NAME for d in latest), p/'model_best.pth') if f.is_file()]
-    if found: return found[0]
+    cands = (p/WEIGHTS_NAME, *(d/WEIGHTS_NAME for d in _latest(p, p/'checkpoints')), p/'model_best.pth')
+    if found := [f for f in cands if f.is_file()]: return found[0]
     raise FileNotFoundError(f"{p}: a folder without {WEIGHTS_NAME}, checkpoints/latest or model_best.pth; "
                             f"expected a Hub-style folder, a trainer checkpoint or a run dir")
 
@@ -88,11 +87,11 @@ def read_checkpoint(path) -> tuple[dict, dict | None]:
     st = cfg.__dict__.get('_state') if isinstance(cfg, PickledStub) else {'config': cfg}
     return sd, next((st[k] for k in ('_config', 'config') if isinstance(st, dict) and isinstance(st.get(k), dict)), None)
 
+def _latest(*dirs) -> list: return [d/(d/'latest').read_text().strip() for d in dirs if (d/'latest').is_file()]
+
 def _config_near(path: Path):
     "(spec, file) of the first FrozenInTime `config.json` in the checkpoint's folder, 3 above, or its run's `checkpoints/latest/`."
-    ck = path.parent/'checkpoints'
-    latest = [ck/(ck/'latest').read_text().strip()] if (ck/'latest').is_file() else []
-    for f in [d/CONFIG_NAME for d in [path.parent, *path.parent.parents][:4] + latest]:
+    for f in [d/CONFIG_NAME for d in [path.parent, *path.parent.parents][:4] + _latest(path.parent/'checkpoints')]:
         try:
             cfg = json.loads(f.read_text())
             return arch_spec(cfg['config'] if 'train_config' in cfg else cfg, str(f)), str(f)

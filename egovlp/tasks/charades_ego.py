@@ -45,8 +45,7 @@ class CharadesMeta:
 
 _ACTION = re.compile(r'c(\d+) (\d+(?:\.\d*)?|\.\d+) (\d+(?:\.\d*)?|\.\d+)')    # c<class> <start s> <end s>
 def read_charades(csv_path, classes, loading: str = 'strict') -> CharadesMeta:
-    """A `CharadesEgo_v1_*.csv`, columns by header name; `classes`: the names or the class file. A bad row is a
-    `ValueError` naming file and line; so is a bad action (strict), or it is dropped, counted and logged (lax)."""
+    "A `CharadesEgo_v1_*.csv` (columns by header name); `classes`: the names or the class file; bad input: see above."
     classes, path = read_classes(classes) if isinstance(classes, (str, os.PathLike)) else list(classes), str(csv_path)
     vids, acts, bad = {}, [], []
     with open(path, newline='', encoding='utf-8') as f:
@@ -86,8 +85,7 @@ def charades_ap(scores, targets, official: bool = False) -> np.ndarray:
     return aps
 
 def charades_map(scores, targets, official: bool = False) -> float:
-    """mAP (%): `official=False` the original's `charades_map` (LaViLa's), `official=True` `Charades_v1_classify.m`'s.
-    Classes without a positive video are left out of the mean (where the original's `np.mean` gives NaN)."""
+    "mAP (%) over the classes with positives: the original's (LaViLa's), or `Charades_v1_classify.m`'s if `official`."
     aps = charades_ap(scores, targets, official)
     if np.isnan(aps).all(): raise ValueError("charades_map: no class has a positive video: expected targets with actions")
     return 100.0 * float(np.nanmean(aps))
@@ -100,8 +98,7 @@ def chance_map(targets, official: bool = False) -> float:
 
 # %% ../../nbs/11_charades_ego.ipynb #dbdc860f
 class CharadesEgo(ItemDataset):
-    """Clips {'video' uint8 (T,3,S,S), 'target', 'idx', 'load_failures'}: split 'train' one per action ('rand' frames in it,
-    'text' its class name, 'target' its class), else one per video ('uniform' frames over it, 'target' the multi-hot)."""
+    "Items {'video' uint8 (T,3,S,S), 'target', 'idx', 'load_failures'}: per action (+ 'text') if train, else per video."
     def __init__(self, meta: CharadesMeta, data_dir, split: str = 'test', num_frames: int = 16, size: int = 224,
                  loading: str = 'lax', transform=None, seed: int = 0, backend: str | None = None, ext: str = '.mp4'):
         super().__init__(seed, loading)

@@ -53,9 +53,7 @@ class EgoMCQEvaluator:
         stats = {}
         e = encode(model, self.clips, _clip_video, acc, self.bs, self.nw, stats=stats, loaders=self.loaders)
         self.load_failures = stats['load_failures']        # lax loading: clips scored on substituted black frames
-        out = torch.empty_like(e)
-        out[torch.as_tensor(self.clips.order, device=e.device)] = e                # reading order -> clip-table rows
-        return out
+        return e[torch.as_tensor(np.argsort(self.clips.order), device=e.device)]  # reading order -> clip-table rows
 
     def embed_queries(self, model, acc=None) -> torch.Tensor:
         "(N, D) normalised embeddings of the N queries."
@@ -166,9 +164,8 @@ def results(self: EgoMCQEvaluator, model, acc=None, checkpoint: str = '') -> MCQ
     s = self.score_embeddings(v, t).float().cpu().numpy()
     df = question_table(self.mcq)
     for c in range(5): df[f's{c}'] = s[:, c]
-    top2 = np.sort(s, 1)[:, ::-1]
     df['prediction'] = s.argmax(1); df['correct'] = df.prediction == df.answer
-    df['margin'] = top2[:, 0] - top2[:, 1]          # how decided the model was (top-1 minus top-2 score)
+    df['margin'] = np.diff(np.sort(s, 1)[:, -2:])[:, 0]   # how decided the model was (top-1 minus top-2 score)
     return MCQResults(str(self.mcq.path), file_sha256(self.mcq.path), str(checkpoint), df,
                       self.mcq.clips.reset_index(drop=True).copy(), v.float().cpu(), t.float().cpu())
 
@@ -221,8 +218,6 @@ def egoclip_task(run, tokenizer=None, loss=None) -> EgoClipTask:
                             on_bad_lines=a.on_bad_lines, transform=VideoTransform(L.split, v.input_res, scale=v.crop_scale))
     ev = EgoMCQEvaluator(egomcq_for(run), tokenizer, tc.eval_batch_size, L.num_workers) if tc.validate else None
     if ev is None: get_logger('egovlp.tasks.egoclip').info("trainer.validate=false: training without validation (no EgoMCQ, no model_best.pth)")
-    task = EgoClipTask(train, tokenizer, loss=loss, evaluator=ev, negatives=bool(a.neg_param))
-    task.run = run
-    return task
+    return EgoClipTask(train, tokenizer, loss=loss, evaluator=ev, negatives=bool(a.neg_param))
 
 register_task('EgoClip', egoclip_task, EgoClipArgs)

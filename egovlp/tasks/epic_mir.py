@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
-from ..core import F, Spec, ConfigError, atomic_write, get_logger, register_task, safe_path, safe_pickle_load, setting
+from ..core import F, ConfigError, atomic_write, get_logger, register_task, safe_path, safe_pickle_load, setting
 from ..video import BACKENDS, FrameFolder, ItemDataset, LoadStats, VideoTransform, sample_frame_indices
 from ..egoclip import ClipReader, parse_int_lists
 from ..loss import AdaptiveMaxMarginRankingLoss, MaxMarginRankingLoss
@@ -108,11 +108,9 @@ def sentence_rows(clips, sentences, clip_csv='clip csv', sentence_csv='sentence 
 
 # %% ../../nbs/10_epic_mir.ipynb #2cc7b520
 def build_relevancy(clip_csv, sentence_csv, block: int = 2048) -> np.ndarray:
-    """The JPoSE caption relevancy, float64 (clips × sentences in the sentence csv's order): rel[i, j] = 0.5·[verb_class_i ==
-    verb_class_r(j)] + 0.5·IoU(all_noun_classes_i, all_noun_classes_r(j)), r(j) = the clip row with sentence j's id."""
-    clips = clip_csv if isinstance(clip_csv, pd.DataFrame) else read_clips(clip_csv)
-    sents = sentence_csv if isinstance(sentence_csv, pd.DataFrame) else read_sentences(sentence_csv)
-    r = sentence_rows(clips, sents, *(p if not isinstance(p, pd.DataFrame) else 'table' for p in (clip_csv, sentence_csv)))
+    "The JPoSE caption relevancy (see above), float64: clips × sentences, in the sentence csv's order."
+    clips, sents = read_clips(clip_csv), read_sentences(sentence_csv)
+    r = sentence_rows(clips, sents, clip_csv, sentence_csv)
     verb = clips.verb_class.to_numpy(np.int64)
     n, K = len(clips), 1 + max((int(v.max()) for v in clips.nouns if len(v)), default=0)
     hot = np.zeros((n, K), np.float32)                      # multi-hot noun sets (duplicates collapse, as Python sets)
@@ -158,11 +156,10 @@ def calculate_DCG(similarity_matrix, relevancy_matrix, k_counts):
     ranks = np.argsort(similarity_matrix)[:, ::-1]
     numerators = relevancy_matrix[np.arange(x_sz)[:, None], ranks] * k_counts
     return np.sum(numerators / np.log2(np.arange(y_sz) + 2)[None], axis=1)
-def calculate_nDCG(similarity_matrix, relevancy_matrix, k_counts=None, IDCG=None, reduction='mean'):
-    if k_counts is None: k_counts = calculate_k_counts(relevancy_matrix)
-    DCG = calculate_DCG(similarity_matrix, relevancy_matrix, k_counts)
-    if IDCG is None: IDCG = calculate_DCG(relevancy_matrix, relevancy_matrix, k_counts)
-    return np.mean(DCG / IDCG) if reduction == 'mean' else DCG / IDCG
+def calculate_nDCG(similarity_matrix, relevancy_matrix):
+    k = calculate_k_counts(relevancy_matrix)
+    IDCG = calculate_DCG(relevancy_matrix, relevancy_matrix, k)
+    return np.mean(calculate_DCG(similarity_matrix, relevancy_matrix, k) / IDCG)
 MIR_METRICS = ('mAP_v2t', 'mAP_t2v', 'mAP_avg', 'nDCG_v2t', 'nDCG_t2v', 'nDCG_avg')
 def mir_metrics(sim, relevancy) -> dict:
     "EPIC-100 MIR mAP and nDCG (%) from `sim` and `relevancy`, both (videos × sentences): V→T on rows, T→V on the transposes."
@@ -279,9 +276,8 @@ class EpicMIRTask(TextVideoTask):
         return {k: float(np.mean([mir_metrics(np.random.default_rng(s).random(R.shape), R)[k] for s in range(seeds)])) for k in MIR_METRICS}
 
 @dataclass
-class EpicArgs(Spec):
+class EpicArgs:
     "The EPIC loader keys (`data_loader.args`) beyond every loader's (`core.LoaderSpec`)."
-    section = 'data_loader.args'
     reader: str = setting('cv2_epic', F('str', choices=('cv2_epic', 'frames', 'video', *BACKENDS)), doc="'cv2_epic' (the original's) or "
                           "'frames': RGB frames; 'video' (or a decoder's name): MP4s, <data_dir>/<P>/<video_id>.MP4 or <video_id>.MP4")
     frame_layout: str = setting('auto', F('str', choices=tuple(LAYOUTS)), doc="'flat' <video_id>/, 'official' <P>/rgb_frames/<video_id>/")

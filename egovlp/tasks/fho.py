@@ -22,7 +22,6 @@ from ..factory import create_model
 from ..model import build_video_model, load_egovlp_checkpoint
 
 _log = get_logger('egovlp.fho')
-from fastcore.basics import patch
 
 # %% auto #0
 __all__ = ['SPLIT_FILES', 'NUM_FRAMES', 'CANONICAL_FPS', 'TRAIN_STARTS', 'FRAME_SOURCES', 'FHOAnnotationError', 'read_fho_json',
@@ -37,13 +36,13 @@ _WINDOW_KEYS = ('unique_id', 'video_uid', 'parent_start_sec', 'parent_end_sec', 
 class FHOAnnotationError(ValueError):
     "A `fho_oscc-pnr_*.json` file or one of its clips is not what the loader needs (the message names file and clip)."
 
-def _clip_record(c, annotated: bool, num_frames: int) -> dict:
+def _clip_record(c, annotated: bool) -> dict:
     "One json clip -> a flat record, or ValueError(reason)."
     if not isinstance(c, Mapping): raise ValueError(f"expected an object, got {type(c).__name__}")
     if miss := [k for k in _WINDOW_KEYS if c.get(k) is None]: raise ValueError(f"missing {miss}")
     for k in ('unique_id', 'video_uid'): safe_path('<frames root>', str(c[k]), what=k)
     ps, pe, s0, s1 = int(c['parent_start_frame']), int(c['parent_end_frame']), float(c['parent_start_sec']), float(c['parent_end_sec'])
-    if pe - ps < num_frames: raise ValueError(f"parent window {ps}..{pe} has fewer than {num_frames} frames")
+    if pe - ps < NUM_FRAMES: raise ValueError(f"parent window {ps}..{pe} has fewer than {NUM_FRAMES} frames")
     if not s1 > s0: raise ValueError(f"parent_end_sec {s1} <= parent_start_sec {s0}")
     state, pnr = -1, -1
     if annotated:
@@ -54,18 +53,18 @@ def _clip_record(c, annotated: bool, num_frames: int) -> dict:
     return dict(unique_id=str(c['unique_id']), video_uid=str(c['video_uid']), state=state, pnr_frame=pnr,
                 parent_start_sec=s0, parent_end_sec=s1, parent_start_frame=ps, parent_end_frame=pe)
 
-def read_fho_json(path, annotated: bool | None = None, positives_only: bool = False, loading: str = 'strict',
-                  stats: LoadStats | None = None, num_frames: int = NUM_FRAMES) -> list[dict]:
-    "The clips of a `fho_oscc-pnr_*.json` as flat records; `annotated=None`: from the name (`*unannotated*` has no labels)."
+def read_fho_json(path, positives_only: bool = False, loading: str = 'strict',
+                  stats: LoadStats | None = None) -> list[dict]:
+    "The clips of a `fho_oscc-pnr_*.json` as flat records (a `*unannotated*` file has no labels)."
     path = Path(path)
     if not path.is_file(): raise FileNotFoundError(f"annotation file {path} does not exist")
     try: data = json.loads(path.read_text())
     except (json.JSONDecodeError, UnicodeDecodeError) as e: raise FHOAnnotationError(f"{path}: not valid JSON ({e})") from None
     if not isinstance(data, Mapping) or not isinstance(data.get('clips'), list): raise FHOAnnotationError(
         f"{path}: expected an object with a 'clips' list (the fho_oscc-pnr_*.json schema), found {sorted(data)[:10] if isinstance(data, Mapping) else type(data).__name__}")
-    annotated, out, bad = ('unannotated' not in path.name if annotated is None else annotated), [], []
+    annotated, out, bad = 'unannotated' not in path.name, [], []
     for i, c in enumerate(data['clips']):
-        try: r = _clip_record(c, annotated, num_frames)
+        try: r = _clip_record(c, annotated)
         except (ValueError, TypeError) as e:
             msg = f"{path}: clips[{i}] (unique_id {c.get('unique_id') if isinstance(c, Mapping) else None!r}): {e}"
             if loading == 'strict': raise FHOAnnotationError(msg) from None
@@ -77,8 +76,7 @@ def read_fho_json(path, annotated: bool | None = None, positives_only: bool = Fa
 
 # %% ../../nbs/13_ego4d_fho.ipynb #a31cb05a
 def sample_keyframe_indices(start_frame: int, end_frame: int, pnr_frame: int | None = None, num_frames: int = NUM_FRAMES):
-    """`num_frames` absolute frame numbers in [start, end) divisible by ceil(n/num_frames) (floor if ceil gives too few),
-    and the one-hot (float) at the frame nearest `pnr_frame` (all zeros without one): the original's `_sample_frames`."""
+    "The original's `_sample_frames` (see above): `num_frames` absolute frame numbers, one-hot at the PNR's nearest."
     n = int(end_frame) - int(start_frame)
     if n < num_frames: raise ValueError(f"sample_keyframe_indices: {n} frames in [{start_frame}, {end_frame}) < {num_frames}")
     for step in (-(-n // num_frames), n // num_frames):          # ceil first, then floor (the original's order)
@@ -89,10 +87,9 @@ def sample_keyframe_indices(start_frame: int, end_frame: int, pnr_frame: int | N
 
 TRAIN_STARTS = ('uniform', 'original')
 
-def train_window(clip: dict, rng: np.random.Generator, train_start: str = 'uniform', fps: float = CANONICAL_FPS,
-                 length_sec=(5., 8.)) -> tuple[int, int]:
+def train_window(clip: dict, rng: np.random.Generator, train_start: str = 'uniform') -> tuple[int, int]:
     "A random training window [start, end) of a `read_fho_json` record, drawn as described above."
-    L, dur = rng.uniform(*length_sec), clip['parent_end_sec'] - clip['parent_start_sec']
+    L, dur, fps = rng.uniform(5., 8.), clip['parent_end_sec'] - clip['parent_start_sec'], CANONICAL_FPS
     if train_start == 'original': off = (8 - L) + (1.0 - (8 - L)) * rng.random()   # legacy uniform(low=8-L, high=1)
     else: off = rng.uniform(0, max(0., dur - L))
     s_sec = clip['parent_start_sec'] + off
@@ -135,9 +132,9 @@ class FHOClips(ItemDataset):
     "OSCC/PNR clips of one `fho_oscc-pnr_*.json`, read from the extracted JPEG folders or the canonical videos."
     def __init__(self, ann_file, split: str = 'train', frames_dir=None, frames_neg_dir=None, video_dir=None,
                  frame_source: str = 'auto', size: int = 224, crop_scale=(0.5, 1.0), train_start: str = 'uniform',
-                 loading: str = 'strict', positives_only: bool = False, seed: int = 0, video_ext: str = '.mp4'):
+                 loading: str = 'strict', positives_only: bool = False, seed: int = 0):
         super().__init__(seed, loading)
-        self.ann_file, self.split, self.train_start, self.video_ext = Path(ann_file), split, train_start, video_ext
+        self.ann_file, self.split, self.train_start = Path(ann_file), split, train_start
         self.clips = read_fho_json(ann_file, positives_only=positives_only, loading=loading, stats=self.stats)
         if not self.clips:
             raise ValueError(f"{ann_file}: no clips{' with a state change (PNR uses only those)' if positives_only else ''}: "
@@ -158,7 +155,7 @@ class FHOClips(ItemDataset):
         c = self.clips[i]
         if self.frame_source == 'jpeg':
             return self.jpeg[int(c['state'] == 1)](frames, self.where(i), stats, unique_id=c['unique_id'])
-        path = safe_path(self.video_dir, c['video_uid'] + self.video_ext, what='video_uid')
+        path = safe_path(self.video_dir, c['video_uid'] + '.mp4', what='video_uid')
         try: return load_frames([(path, frames)], self.loading, stats=stats)
         except VideoReadError as e: raise VideoReadError(e.path, e.indices, f"{e.cause} ({self.where(i)})", e.reason) from None
 
@@ -187,8 +184,7 @@ class VideoClassifier(nn.Module):
     def forward(self, data, video_only: bool = True): return self.vid_proj(self.video_model(data['video'] if isinstance(data, Mapping) else data))
 
 def load_video_checkpoint(model: VideoClassifier, path_or_state, load_temporal_fix: str = 'zeros') -> dict:
-    """Load an EgoVLP checkpoint (file or state_dict) into `model`: the video tower strictly, `vid_proj` if its shape
-    fits the head; text tower and projections dropped. Returns {'video': n, 'head': bool, 'dropped': [...]}."""
+    "Load an EgoVLP checkpoint (file or state_dict) into `model`, as above: {'video': n, 'head': bool, 'dropped': []}."
     source = str(path_or_state) if isinstance(path_or_state, (str, os.PathLike)) else '<state_dict>'
     sd = load_egovlp_checkpoint(path_or_state)
     part = lambda p: {k[len(p):]: v for k, v in sd.items() if k.startswith(p)}
@@ -262,12 +258,10 @@ class FHOTask(Task):
                else {'pnr_keyframe_dist_s': keyframe_distance(logits, *p.values())})
         return res | ({f'{self.kind}_load_failures': float(stats['load_failures'])} if stats.get('load_failures') else {})
 
-# %% ../../nbs/13_ego4d_fho.ipynb #8b27cf35
-@patch
-def chance(self: FHOTask) -> dict:
-    "The baseline: the majority class (OSCC), always the centre frame (PNR), on the val split."
-    p = self.eval_dataset().metric_inputs()
-    if self.kind == 'pnr': return {'pnr_keyframe_dist_s': keyframe_baselines(*p.values())['center']}
-    s = p['state'][p['state'] >= 0].mean().item(); return {'oscc_acc': 100.0 * max(s, 1 - s)}
+    def chance(self) -> dict:
+        "The baseline: the majority class (OSCC), always the centre frame (PNR), on the val split."
+        p = self.eval_dataset().metric_inputs()
+        if self.kind == 'pnr': return {'pnr_keyframe_dist_s': keyframe_baselines(*p.values())['center']}
+        s = p['state'][p['state'] >= 0].mean().item(); return {'oscc_acc': 100.0 * max(s, 1 - s)}
 
 for _name, _kind in (('Ego4D_OSCC', 'oscc'), ('Ego4D_PNR', 'pnr')): register_task(_name, partial(FHOTask, kind=_kind), FHOArgs)
