@@ -16,7 +16,7 @@ from fastcore.basics import patch
 
 from .core import safe_path
 from .video import (ItemDataset, LoadStats, VideoInfo, VideoReadError, VideoTransform, load_frames,
-                          sample_frame_indices, time_to_frame, video_info, _warned, _log as _vlog)
+                          sample_frame_indices, time_to_frame, video_info, _black)
 
 # %% auto #0
 __all__ = ['EGOCLIP_COLUMNS', 'log', 'FPS_TOLERANCE', 'END_TOLERANCE', 'EgoClipFormatError', 'check_video_id', 'parse_int_lists',
@@ -244,15 +244,6 @@ class ClipReader:
 
 # %% ../nbs/02_egoclip.ipynb #3b629cdc
 @patch
-def _substitute(self: ClipReader, e: VideoReadError, num_frames: int, stats: LoadStats) -> torch.Tensor:
-    "Lax loading of a clip that cannot be read at all: black frames, counted under `e.reason`, warned once per file."
-    stats.add(e.reason, e.path)
-    if e.path not in _warned:
-        _warned.add(e.path); _vlog.warning("lax loading: %d black frames substituted for %s (further failures of this file are only counted in LoadStats)", num_frames, e)
-    H, W = (i.height, i.width) if (i := self.infos.get(e.path)) else self.placeholder_hw
-    return torch.zeros(num_frames, H, W, 3, dtype=torch.uint8)
-
-@patch
 def __call__(self: ClipReader, video_uid: str, start: float, end: float, num_frames: int, mode: str = 'uniform', rng=None,
              stats: LoadStats | None = None) -> torch.Tensor:
     "The clip's frames, uint8 (num_frames, H, W, 3); failures follow `loading` and are counted in `stats` (default self.stats)."
@@ -260,7 +251,9 @@ def __call__(self: ClipReader, video_uid: str, start: float, end: float, num_fra
     try: segs = self.segments(video_uid, start, end, num_frames, mode, rng)
     except VideoReadError as e:
         if self.loading == 'strict': raise
-        if e.reason in ('times', 'index', 'fps'): return self._substitute(e, num_frames, stats)
+        if e.reason in ('times', 'index', 'fps'):   # the clip cannot be read at all: black frames of the file's size
+            hw = (i.height, i.width) if (i := self.infos.get(e.path)) else self.placeholder_hw
+            return _black(e, num_frames, hw, stats)
         segs = [(e.path, [0]*num_frames, (start, end))]   # not even the first chunk's fps could be read: load_frames substitutes
     return load_frames(segs, self.loading, stats, num_frames, self.placeholder_hw, self.backend)
 

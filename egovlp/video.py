@@ -456,6 +456,15 @@ LOAD_STATS = LoadStats()
 _warned: set = set()
 
 # %% ../nbs/01_video.ipynb #bfbf9088
+def _black(e:VideoReadError, n:int, hw, stats:LoadStats) -> torch.Tensor:
+    "Lax loading: `n` black (H, W) = `hw` frames for the failure `e`, counted in `stats`, warned once per file."
+    stats.add(e.reason, e.path)
+    if e.path not in _warned:
+        _warned.add(e.path)
+        _log.warning("lax loading: %d black frames substituted for %s "
+                     "(further failures of this file are only counted in LoadStats)", n, e)
+    return torch.zeros(n, *hw, 3, dtype=torch.uint8)
+
 def _segment(seg):
     if not isinstance(seg, (tuple, list)) or len(seg) not in (2, 3):
         raise ValueError(f"load_frames: a segment is (path, frame_indices) or (path, frame_indices, times), got {seg!r}")
@@ -480,16 +489,8 @@ def load_frames(segments, loading:str='strict', stats:LoadStats|None=None, num_f
                 if times is None: raise
                 raise VideoReadError(e.path, e.indices, e.cause, e.reason, times) from e.__cause__
             out.append(None); failed.append((k, e))
-    if failed:
-        ok = [o for o in out if o is not None]
-        H, W = ok[0].shape[1:3] if ok else placeholder_hw
-        stats = LOAD_STATS if stats is None else stats
-        for k, e in failed:
-            out[k] = torch.zeros(len(segs[k][1]), H, W, 3, dtype=torch.uint8)
-            stats.add(e.reason, e.path)
-            if e.path not in _warned:
-                _warned.add(e.path)
-                _log.warning("lax loading: %d black frames substituted for %s (further failures of this file are only counted in LoadStats)", len(segs[k][1]), e)
+    ok, stats = [o for o in out if o is not None], (LOAD_STATS if stats is None else stats)
+    for k, e in failed: out[k] = _black(e, len(segs[k][1]), ok[0].shape[1:3] if ok else placeholder_hw, stats)
     if len({o.shape[1:] for o in out}) > 1:
         raise VideoReadError(segs[0][0], None, f"segments have different frame sizes {[tuple(o.shape[1:3]) for o in out]}: {[str(p) for p, _, _ in segs]}", 'corrupt')
     return torch.cat(out)
