@@ -114,9 +114,6 @@ def set_pyav_cache(size:int=1):
 @contextlib.contextmanager
 def _pyav_container(path):
     "An open PyAV container for `path`: from this thread's cache if the file (path, mtime, size, inode) is unchanged."
-    if _PYAV_CACHE_SIZE == 0:
-        with av.open(str(path)) as c: yield c
-        return
     if getattr(_pyav_local, 'pid', None) != os.getpid():       # first use in this thread, or a forked child
         if getattr(_pyav_local, 'cache', None): _pyav_forked.append(_pyav_local.cache)
         _pyav_local.cache, _pyav_local.pid = OrderedDict(), os.getpid()
@@ -174,11 +171,8 @@ def video_info(path, backend:str|None=None) -> VideoInfo:
 # %% ../nbs/01_video.ipynb #67454eb1
 def _runs(sorted_idx, gap):
     "Split sorted indices into runs whose consecutive gaps are <= gap."
-    runs = [[sorted_idx[0]]]
-    for i in sorted_idx[1:]:
-        if i - runs[-1][-1] > gap: runs.append([i])
-        else: runs[-1].append(i)
-    return runs
+    cuts = [k for k in range(1, len(sorted_idx)) if sorted_idx[k] - sorted_idx[k - 1] > gap]
+    return [sorted_idx[a:b] for a, b in zip([0, *cuts], [*cuts, len(sorted_idx)])]
 
 def _seek_target(i, fps, tb, start):
     "pts (in stream time_base) of frame i"
@@ -215,9 +209,6 @@ def _read_pyav(path, idx):
         tb, start = Fraction(s.time_base), s.start_time or 0
         num, den = 2 * tb.numerator * fps.numerator, 2 * tb.denominator * fps.denominator
         def index_of_pts(pts): return ((pts - start) * num + den // 2) // den   # round((pts - start) * time_base * fps)
-        def index(frame):
-            if frame.pts is None: raise VideoReadError(path, idx, 'decoded a frame without a timestamp (pts)', 'corrupt')
-            return index_of_pts(frame.pts)
         try:
             for run in _runs(want, PYAV_RESEEK_GAP):
                 first, last, need = run[0], run[-1], set(run)
@@ -225,7 +216,8 @@ def _read_pyav(path, idx):
                     c.seek(target, backward=True, any_frame=False, stream=s)
                     seen = None
                     for frame in _decode_wanted(c, s, need, index_of_pts):
-                        i = index(frame)
+                        if frame.pts is None: raise VideoReadError(path, idx, 'decoded a frame without pts', 'corrupt')
+                        i = index_of_pts(frame.pts)
                         if seen is None:
                             seen = i
                             if i > first: break   # the seek landed after `first`: retry from the start
@@ -247,11 +239,9 @@ def _read_decord(path, idx):
     vr = _decord_reader(path)
     n = len(vr)
     if max(idx) >= n: raise VideoReadError(path, idx, f'frame index {max(idx)} >= num_frames {n}', 'index')
-    want = sorted(set(idx))
-    b = vr.get_batch(want)   # decord's NDArray, or a torch tensor after decord.bridge.set_bridge('torch')
-    batch = b.numpy() if isinstance(b, torch.Tensor) else b.asnumpy()
-    pos = {i: k for k, i in enumerate(want)}
-    return batch[[pos[i] for i in idx]]
+    want, inv = np.unique(idx, return_inverse=True)
+    b = vr.get_batch(want.tolist())   # decord's NDArray, or a torch tensor after decord.bridge.set_bridge('torch')
+    return (b.numpy() if isinstance(b, torch.Tensor) else b.asnumpy())[inv]
 
 _READERS = {'pyav': _read_pyav, 'decord': _read_decord}
 
@@ -443,9 +433,6 @@ class LoadStats:
         with self._lock: self.counts.update(add)
         return self
 
-    def reset(self):
-        with self._lock: self.counts.clear()
-
     def __getstate__(self): return {'counts': dict(self.counts)}
     def __setstate__(self, d): self.__init__(d['counts'])
     def __repr__(self):
@@ -519,9 +506,7 @@ def _name_regex(file_t:str, fields:dict):
     return re.compile(''.join(out))
 
 class FrameFolder:
-    """JPEG frame folders → uint8 (T, H, W, 3). `template` (or a list of them, tried in order): a path relative to
-    `root` made from keyword fields and the frame number `n`, e.g. `'{video_id}/frame_{n:010d}.jpg'`.
-    Strict: `VideoReadError` naming the file; lax: the substitutions in the table above, counted and logged."""
+    "JPEG frame folders → uint8 (T, H, W, 3): `template`(s) under `root`, e.g. `'{video_id}/frame_{n:010d}.jpg'`."
     def __init__(self, root, template, loading:str='strict', stats:LoadStats|None=None, decoder:str='torchvision',
                  placeholder_hw=(256, 456)):
         if loading not in ('strict', 'lax'): raise ValueError(f"FrameFolder: loading must be 'strict' or 'lax', got {loading!r}")
