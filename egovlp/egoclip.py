@@ -205,10 +205,6 @@ class ClipReader:
         "The file of chunk `k` (or of the whole video); an id that leads outside `data_dir` is a ValueError (`core.safe_path`)."
         parts = (video_uid, f'{k}{self.ext}') if self.chunk_sec else (f'{video_uid}{self.ext}',)
         return safe_path(self.data_dir, *parts, what='video_uid')
-    def _fps(self, video_uid: str, k: int, default: float) -> float:
-        "fps of chunk `k`'s own file (an unreadable file: `default`; reading it reports the failure)."
-        try: return self.fps or self.info(self.path(video_uid, k)).fps
-        except VideoReadError: return default
     def info(self, path) -> VideoInfo:
         "`video_info(path)`, cached (raises VideoReadError; failures are not cached); an explicit `fps` must match the file's."
         key = str(path)
@@ -227,8 +223,10 @@ class ClipReader:
             raise VideoReadError(self.path(video_uid, k0), None, f"clip of {video_uid} ends at {end} s, before its start {start} s", 'times', (start, end))
         fps = self.fps or self.info(self.path(video_uid, k0)).fps
         idx = sample_frame_indices(num_frames, time_to_frame(start, fps), time_to_frame(end, fps), mode, rng)
-        segs, fps_of = [], {k0: fps}                  # a later chunk is read at ITS OWN fps
-        chunk_fps = lambda k: fps_of.setdefault(k, self._fps(video_uid, k, fps))
+        segs, fps_of = [], {k0: fps}
+        def chunk_fps(k):   # a later chunk is read at ITS OWN fps (an unreadable one at k0's: reading it reports that)
+            try: return fps_of.setdefault(k, self.fps or self.info(self.path(video_uid, k)).fps)
+            except VideoReadError: return fps_of.setdefault(k, fps)
         for k, local in chunk_addresses(idx, fps, self.chunk_sec, chunk_fps):
             p = self.path(video_uid, k)
             try:
