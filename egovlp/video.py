@@ -107,9 +107,8 @@ def set_pyav_cache(size:int=1):
     global _PYAV_CACHE_SIZE
     if not isinstance(size, int) or size < 0: raise ValueError(f"set_pyav_cache: expected an int >= 0, got {size!r}")
     _PYAV_CACHE_SIZE = size
-    cache = getattr(_pyav_local, 'cache', None)
-    if cache is not None and getattr(_pyav_local, 'pid', None) == os.getpid():
-        while len(cache) > size: cache.popitem(last=False)[1].close()
+    if getattr(_pyav_local, 'pid', None) == os.getpid():   # this thread's cache shrinks now (set with its pid)
+        while len(_pyav_local.cache) > size: _pyav_local.cache.popitem(last=False)[1].close()
 
 @contextlib.contextmanager
 def _pyav_container(path):
@@ -583,8 +582,7 @@ def __call__(self:FrameFolder, frames, where:str='', stats:LoadStats|None=None, 
     if len(sizes) > 1:
         (s1, p1), (s2, p2) = list(sizes.items())[:2]
         raise VideoReadError(p2, None, f"frames of different sizes in one clip: {p1} is {s1[0]}x{s1[1]}, {p2} is {s2[0]}x{s2[1]}{at}", 'size')
-    H, W = next(iter(sizes), self.placeholder_hw)
-    black = torch.zeros(H, W, 3, dtype=torch.uint8)
+    black = torch.zeros(*next(iter(sizes), self.placeholder_hw), 3, dtype=torch.uint8)
     for n, (reason, p, near) in bad.items():
         k = frames.count(n)
         self._lax(stats, reason, p, k, f"{k} frame(s) {p.parent.name}/{p.name} {'replaced by ' + near if near else 'black'} ({reason}){at}")
