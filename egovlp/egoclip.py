@@ -4,7 +4,7 @@
 
 # %% ../nbs/02_egoclip.ipynb #1b76067d
 from __future__ import annotations
-import json, logging, math, os, re, warnings
+import itertools, json, logging, math, os, re, warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -177,14 +177,9 @@ def read_egoclip(path, on_bad_lines: str = 'error', max_rows: int | None = None,
 def chunk_addresses(frame_idx, fps: float, chunk_sec: float | None, chunk_fps=None) -> list[tuple[int, list[int]]]:
     "Frame numbers of the full video at `fps` → [(chunk k, [frame numbers in chunk k]), ...]; `chunk_fps(k)`: chunk k's own fps."
     if not chunk_sec: return [(0, [int(f) for f in frame_idx])]
-    out = []
-    for f in frame_idx:
-        t = int(f)/fps
-        k = int(math.floor(t/chunk_sec + 1e-9))
-        local = time_to_frame(max(t - k*chunk_sec, 0.), chunk_fps(k) if chunk_fps else fps)
-        if out and out[-1][0] == k: out[-1][1].append(local)
-        else: out.append((k, [local]))
-    return out
+    tk = [(t, int(math.floor(t/chunk_sec + 1e-9))) for t in (int(f)/fps for f in frame_idx)]   # (time, its chunk)
+    return [(k, [time_to_frame(max(t - k*chunk_sec, 0.), chunk_fps(k) if chunk_fps else fps) for t, _ in run])
+            for k, run in itertools.groupby(tk, key=lambda x: x[1])]
 
 # %% ../nbs/02_egoclip.ipynb #22e4acea
 FPS_TOLERANCE = 1e-3     # relative: an explicit fps differing more from the file's is a mismatch
