@@ -26,8 +26,7 @@ __all__ = ['EGO4D_FPS', 'DEFAULT_KEYINT', 'DEFAULT_TUNE', 'PreprocessError', 'ff
 @functools.cache
 def ffmpeg_exe() -> str:
     "The system `ffmpeg` if it is on PATH, else the static binary shipped by `imageio-ffmpeg` (the log says which)."
-    exe = shutil.which('ffmpeg')
-    if exe:
+    if exe := shutil.which('ffmpeg'):
         _log.info(f'ffmpeg: using the system binary {exe}')
         return exe
     try: import imageio_ffmpeg
