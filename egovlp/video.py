@@ -121,15 +121,14 @@ def _pyav_container(path):
     except OSError: key = None                                 # av.open raises the real error below
     c = cache.pop(key, None) if key else None
     if c is None: c = av.open(str(path))
-    ok = False
-    try:
-        yield c
-        ok = True
-    finally:
-        if ok and key is not None:
-            cache[key] = c
-            while len(cache) > _PYAV_CACHE_SIZE: cache.popitem(last=False)[1].close()
-        else: c.close()
+    try: yield c
+    except BaseException:                                      # a failed read does not keep its container
+        c.close()
+        raise
+    if key is None: c.close()
+    else:
+        cache[key] = c
+        while len(cache) > _PYAV_CACHE_SIZE: cache.popitem(last=False)[1].close()
 
 # %% ../nbs/01_video.ipynb #22a359ea
 class VideoInfo(NamedTuple):
@@ -432,8 +431,7 @@ class LoadStats:
         with self._lock: self.counts.update(add)
         return self
 
-    def __getstate__(self): return {'counts': dict(self.counts)}
-    def __setstate__(self, d): self.__init__(d['counts'])
+    def __reduce__(self): return (type(self), (dict(self.counts),))   # the lock does not pickle
     def __repr__(self):
         parts = ''.join(f', {r}={n}' for r, n in sorted(self.by_reason().items()))
         return f"LoadStats(total={self.total}{parts})"
