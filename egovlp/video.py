@@ -317,12 +317,8 @@ def sample_frame_indices(num_frames:int, start_f:int, end_f:int, mode:str='rand'
     if start_f < 0: raise ValueError(f"sample_frame_indices: negative start frame {start_f}")
     if end_f <= start_f: return [start_f] * num_frames
     edges = np.linspace(start_f, end_f, num_frames + 1).astype(int).tolist()
-    out = []
-    for a, b in zip(edges[:-1], edges[1:]):
-        b = max(a, b - 1)                      # segment [a, b]; an empty one collapses to its left edge
-        i = (a + b) // 2 if mode == 'uniform' else _draw(rng, a, b, integer=True)
-        out.append(min(i, end_f - 1))
-    return out
+    segs = [(a, max(a, b - 1)) for a, b in zip(edges[:-1], edges[1:])]   # [a, b]; an empty one: its left edge
+    return [min((a + b) // 2 if mode == 'uniform' else _draw(rng, a, b, integer=True), end_f - 1) for a, b in segs]
 
 # %% ../nbs/01_video.ipynb #f710b0e9
 def _check_u8(x, name):
