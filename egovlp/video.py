@@ -290,8 +290,7 @@ def write_video(path, frames_thwc_u8, fps, codec:str='libx264', gop:int|None=Non
                 c.mux(s.encode(frame))
             c.mux(s.encode())
         os.replace(tmp, path)
-    finally:
-        if tmp.exists(): tmp.unlink()
+    finally: tmp.unlink(missing_ok=True)
     return path
 
 # %% ../nbs/01_video.ipynb #f62c843e
