@@ -4,7 +4,7 @@
 
 # %% ../nbs/02_egoclip.ipynb #1b76067d
 from __future__ import annotations
-import json, logging, math, os, re, warnings
+import itertools, json, logging, math, os, re, warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,7 +16,7 @@ from fastcore.basics import patch
 
 from .core import safe_path
 from .video import (ItemDataset, LoadStats, VideoInfo, VideoReadError, VideoTransform, load_frames,
-                          sample_frame_indices, time_to_frame, video_info, _warned, _log as _vlog)
+                          sample_frame_indices, time_to_frame, video_info, _black)
 
 # %% auto #0
 __all__ = ['EGOCLIP_COLUMNS', 'log', 'FPS_TOLERANCE', 'END_TOLERANCE', 'EgoClipFormatError', 'check_video_id', 'parse_int_lists',
@@ -177,14 +177,9 @@ def read_egoclip(path, on_bad_lines: str = 'error', max_rows: int | None = None,
 def chunk_addresses(frame_idx, fps: float, chunk_sec: float | None, chunk_fps=None) -> list[tuple[int, list[int]]]:
     "Frame numbers of the full video at `fps` → [(chunk k, [frame numbers in chunk k]), ...]; `chunk_fps(k)`: chunk k's own fps."
     if not chunk_sec: return [(0, [int(f) for f in frame_idx])]
-    out = []
-    for f in frame_idx:
-        t = int(f)/fps
-        k = int(math.floor(t/chunk_sec + 1e-9))
-        local = time_to_frame(max(t - k*chunk_sec, 0.), chunk_fps(k) if chunk_fps else fps)
-        if out and out[-1][0] == k: out[-1][1].append(local)
-        else: out.append((k, [local]))
-    return out
+    tk = [(t, int(math.floor(t/chunk_sec + 1e-9))) for t in (int(f)/fps for f in frame_idx)]   # (time, its chunk)
+    return [(k, [time_to_frame(max(t - k*chunk_sec, 0.), chunk_fps(k) if chunk_fps else fps) for t, _ in run])
+            for k, run in itertools.groupby(tk, key=lambda x: x[1])]
 
 # %% ../nbs/02_egoclip.ipynb #22e4acea
 FPS_TOLERANCE = 1e-3     # relative: an explicit fps differing more from the file's is a mismatch
@@ -205,10 +200,6 @@ class ClipReader:
         "The file of chunk `k` (or of the whole video); an id that leads outside `data_dir` is a ValueError (`core.safe_path`)."
         parts = (video_uid, f'{k}{self.ext}') if self.chunk_sec else (f'{video_uid}{self.ext}',)
         return safe_path(self.data_dir, *parts, what='video_uid')
-    def _fps(self, video_uid: str, k: int, default: float) -> float:
-        "fps of chunk `k`'s own file (an unreadable file: `default`; reading it reports the failure)."
-        try: return self.fps or self.info(self.path(video_uid, k)).fps
-        except VideoReadError: return default
     def info(self, path) -> VideoInfo:
         "`video_info(path)`, cached (raises VideoReadError; failures are not cached); an explicit `fps` must match the file's."
         key = str(path)
@@ -227,8 +218,10 @@ class ClipReader:
             raise VideoReadError(self.path(video_uid, k0), None, f"clip of {video_uid} ends at {end} s, before its start {start} s", 'times', (start, end))
         fps = self.fps or self.info(self.path(video_uid, k0)).fps
         idx = sample_frame_indices(num_frames, time_to_frame(start, fps), time_to_frame(end, fps), mode, rng)
-        segs, fps_of = [], {k0: fps}                  # a later chunk is read at ITS OWN fps
-        chunk_fps = lambda k: fps_of.setdefault(k, self._fps(video_uid, k, fps))
+        segs, fps_of = [], {k0: fps}
+        def chunk_fps(k):   # a later chunk is read at ITS OWN fps (an unreadable one at k0's: reading it reports that)
+            try: return fps_of.setdefault(k, self.fps or self.info(self.path(video_uid, k)).fps)
+            except VideoReadError: return fps_of.setdefault(k, fps)
         for k, local in chunk_addresses(idx, fps, self.chunk_sec, chunk_fps):
             p = self.path(video_uid, k)
             try:
@@ -244,15 +237,6 @@ class ClipReader:
 
 # %% ../nbs/02_egoclip.ipynb #3b629cdc
 @patch
-def _substitute(self: ClipReader, e: VideoReadError, num_frames: int, stats: LoadStats) -> torch.Tensor:
-    "Lax loading of a clip that cannot be read at all: black frames, counted under `e.reason`, warned once per file."
-    stats.add(e.reason, e.path)
-    if e.path not in _warned:
-        _warned.add(e.path); _vlog.warning("lax loading: %d black frames substituted for %s (further failures of this file are only counted in LoadStats)", num_frames, e)
-    H, W = (i.height, i.width) if (i := self.infos.get(e.path)) else self.placeholder_hw
-    return torch.zeros(num_frames, H, W, 3, dtype=torch.uint8)
-
-@patch
 def __call__(self: ClipReader, video_uid: str, start: float, end: float, num_frames: int, mode: str = 'uniform', rng=None,
              stats: LoadStats | None = None) -> torch.Tensor:
     "The clip's frames, uint8 (num_frames, H, W, 3); failures follow `loading` and are counted in `stats` (default self.stats)."
@@ -260,7 +244,9 @@ def __call__(self: ClipReader, video_uid: str, start: float, end: float, num_fra
     try: segs = self.segments(video_uid, start, end, num_frames, mode, rng)
     except VideoReadError as e:
         if self.loading == 'strict': raise
-        if e.reason in ('times', 'index', 'fps'): return self._substitute(e, num_frames, stats)
+        if e.reason in ('times', 'index', 'fps'):   # the clip cannot be read at all: black frames of the file's size
+            hw = (i.height, i.width) if (i := self.infos.get(e.path)) else self.placeholder_hw
+            return _black(e, num_frames, hw, stats)
         segs = [(e.path, [0]*num_frames, (start, end))]   # not even the first chunk's fps could be read: load_frames substitutes
     return load_frames(segs, self.loading, stats, num_frames, self.placeholder_hw, self.backend)
 

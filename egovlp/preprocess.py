@@ -26,8 +26,7 @@ __all__ = ['EGO4D_FPS', 'DEFAULT_KEYINT', 'DEFAULT_TUNE', 'PreprocessError', 'ff
 @functools.cache
 def ffmpeg_exe() -> str:
     "The system `ffmpeg` if it is on PATH, else the static binary shipped by `imageio-ffmpeg` (the log says which)."
-    exe = shutil.which('ffmpeg')
-    if exe:
+    if exe := shutil.which('ffmpeg'):
         _log.info(f'ffmpeg: using the system binary {exe}')
         return exe
     try: import imageio_ffmpeg
@@ -75,8 +74,7 @@ def chunk_plan(duration: float, chunk_sec: float = 600, fps: float | None = None
 # %% ../nbs/07_preprocess.ipynb #c3e85670
 def scale_filter(short_side: int = 256) -> str:
     "ffmpeg `scale` filter: the SHORT side becomes `short_side`, the other keeps the aspect ratio, both even."
-    s = short_side
-    return f"scale=w='if(gte(iw,ih),-2,{s})':h='if(gte(iw,ih),{s},-2)'"
+    return f"scale=w='if(gte(iw,ih),-2,{short_side})':h='if(gte(iw,ih),{short_side},-2)'"
 
 DEFAULT_KEYINT = 15            # frames between keyframes (0.5 s at 30 fps) } both chosen from the measurement
 DEFAULT_TUNE = 'fastdecode'    # x264 tune: CAVLC, no deblocking           } at the end of this notebook
@@ -97,10 +95,7 @@ def _n_frames(path) -> int:
 def resize_and_chunk(src, out_dir, short_side: int = 256, chunk_sec: float | None = 600, keyint: int = DEFAULT_KEYINT,
                      crf: int = 23, preset: str = 'medium', fps: float | None = None, threads: int | None = None,
                      overwrite: bool = False, video_uid: str | None = None, tune: str | None = DEFAULT_TUNE) -> list[Path]:
-    """Resize `src` so its short side is `short_side` and cut it into `<out_dir>/<video_uid>/<k>.mp4` chunks of
-    `chunk_sec` s (`chunk_sec=None`: one resized file `<out_dir>/<video_uid>.mp4`). One ffmpeg pass per chunk,
-    libx264 with a keyframe every `keyint` frames and `tune`, no audio; `fps` resamples to a constant rate. Atomic and
-    resumable: existing outputs are skipped unless `overwrite`. Returns the output paths in chunk order."""
+    "`src`, short side `short_side`, as chunks `<out_dir>/<uid>/<k>.mp4` (or one `<out_dir>/<uid>.mp4`): their paths."
     src, out_dir = Path(src), Path(out_dir)
     uid = video_uid or src.stem
     dur, src_fps, w, h = probe(src)
@@ -112,12 +107,10 @@ def resize_and_chunk(src, out_dir, short_side: int = 256, chunk_sec: float | Non
         plan = chunk_plan(dur, chunk_sec, out_fps)
         jobs = [(out_dir/uid/f'{k}.mp4', s, (e - s) if k < len(plan) - 1 else None) for k, s, e in plan]
     vf = (f'fps={fps},' if fps else '') + scale_filter(short_side)
-    outs, done = [], 0
+    done = 0
     for dst, start, length in jobs:
-        outs.append(dst)
         if dst.exists() and not overwrite: done += 1; continue
-        if dst.parent.exists():
-            for stale in dst.parent.glob(f'.{dst.name}.*.tmp'): stale.unlink()   # left by a killed run
+        for stale in dst.parent.glob(f'.{dst.name}.*.tmp'): stale.unlink()   # left by a killed run
         args = ((['-ss', f'{start:.6f}'] if start else []) + ['-i', src] + (['-t', f'{length:.6f}'] if length else [])
                 + ['-map', '0:v:0', '-an', '-sn', '-dn', '-vf', vf, *x264_args(keyint, crf, preset, threads, tune), '-f', 'mp4', '-y'])
         def write(tmp, dst=dst, args=args, start=start):
@@ -125,7 +118,7 @@ def resize_and_chunk(src, out_dir, short_side: int = 256, chunk_sec: float | Non
             if _n_frames(tmp) < 1: raise PreprocessError(f'{src} -> {dst}: ffmpeg wrote no frames (start {start} s of {dur:.3f} s)')
         atomic_write(dst, write)
     _log.debug(f'{src}: {len(jobs)} outputs, {done} already done')
-    return outs
+    return [dst for dst, _, _ in jobs]
 
 # %% ../nbs/07_preprocess.ipynb #27c2803e
 def _named(src, e) -> str:
@@ -170,8 +163,7 @@ def find_sources(src_dir, manifest=None, strict: bool = False, ext: str = '.mp4'
     except (OSError, ValueError) as e: raise PreprocessError(f'{manifest}: cannot read the manifest csv ({e})') from e
     if len(df) == 0: raise PreprocessError(f'{manifest}: the manifest has no rows')
     uids = df['video_uid'] if 'video_uid' in df.columns else df.iloc[:, 0]
-    uids = list(dict.fromkeys(str(u) for u in uids))
-    srcs = [src_dir/f'{u}{ext}' for u in uids]
+    srcs = [src_dir/f'{u}{ext}' for u in dict.fromkeys(map(str, uids))]
     missing = [s for s in srcs if not s.is_file()]
     if missing:
         msg = (f'{manifest}: {len(missing)} of {len(srcs)} videos are not in {src_dir}, e.g. '

@@ -107,16 +107,12 @@ def set_pyav_cache(size:int=1):
     global _PYAV_CACHE_SIZE
     if not isinstance(size, int) or size < 0: raise ValueError(f"set_pyav_cache: expected an int >= 0, got {size!r}")
     _PYAV_CACHE_SIZE = size
-    cache = getattr(_pyav_local, 'cache', None)
-    if cache is not None and getattr(_pyav_local, 'pid', None) == os.getpid():
-        while len(cache) > size: cache.popitem(last=False)[1].close()
+    if getattr(_pyav_local, 'pid', None) == os.getpid():   # this thread's cache shrinks now (set with its pid)
+        while len(_pyav_local.cache) > size: _pyav_local.cache.popitem(last=False)[1].close()
 
 @contextlib.contextmanager
 def _pyav_container(path):
     "An open PyAV container for `path`: from this thread's cache if the file (path, mtime, size, inode) is unchanged."
-    if _PYAV_CACHE_SIZE == 0:
-        with av.open(str(path)) as c: yield c
-        return
     if getattr(_pyav_local, 'pid', None) != os.getpid():       # first use in this thread, or a forked child
         if getattr(_pyav_local, 'cache', None): _pyav_forked.append(_pyav_local.cache)
         _pyav_local.cache, _pyav_local.pid = OrderedDict(), os.getpid()
@@ -125,15 +121,14 @@ def _pyav_container(path):
     except OSError: key = None                                 # av.open raises the real error below
     c = cache.pop(key, None) if key else None
     if c is None: c = av.open(str(path))
-    ok = False
-    try:
-        yield c
-        ok = True
-    finally:
-        if ok and key is not None:
-            cache[key] = c
-            while len(cache) > _PYAV_CACHE_SIZE: cache.popitem(last=False)[1].close()
-        else: c.close()
+    try: yield c
+    except BaseException:                                      # a failed read does not keep its container
+        c.close()
+        raise
+    if key is None: c.close()
+    else:
+        cache[key] = c
+        while len(cache) > _PYAV_CACHE_SIZE: cache.popitem(last=False)[1].close()
 
 # %% ../nbs/01_video.ipynb #22a359ea
 class VideoInfo(NamedTuple):
@@ -174,11 +169,8 @@ def video_info(path, backend:str|None=None) -> VideoInfo:
 # %% ../nbs/01_video.ipynb #67454eb1
 def _runs(sorted_idx, gap):
     "Split sorted indices into runs whose consecutive gaps are <= gap."
-    runs = [[sorted_idx[0]]]
-    for i in sorted_idx[1:]:
-        if i - runs[-1][-1] > gap: runs.append([i])
-        else: runs[-1].append(i)
-    return runs
+    cuts = [k for k in range(1, len(sorted_idx)) if sorted_idx[k] - sorted_idx[k - 1] > gap]
+    return [sorted_idx[a:b] for a, b in zip([0, *cuts], [*cuts, len(sorted_idx)])]
 
 def _seek_target(i, fps, tb, start):
     "pts (in stream time_base) of frame i"
@@ -215,9 +207,6 @@ def _read_pyav(path, idx):
         tb, start = Fraction(s.time_base), s.start_time or 0
         num, den = 2 * tb.numerator * fps.numerator, 2 * tb.denominator * fps.denominator
         def index_of_pts(pts): return ((pts - start) * num + den // 2) // den   # round((pts - start) * time_base * fps)
-        def index(frame):
-            if frame.pts is None: raise VideoReadError(path, idx, 'decoded a frame without a timestamp (pts)', 'corrupt')
-            return index_of_pts(frame.pts)
         try:
             for run in _runs(want, PYAV_RESEEK_GAP):
                 first, last, need = run[0], run[-1], set(run)
@@ -225,7 +214,8 @@ def _read_pyav(path, idx):
                     c.seek(target, backward=True, any_frame=False, stream=s)
                     seen = None
                     for frame in _decode_wanted(c, s, need, index_of_pts):
-                        i = index(frame)
+                        if frame.pts is None: raise VideoReadError(path, idx, 'decoded a frame without pts', 'corrupt')
+                        i = index_of_pts(frame.pts)
                         if seen is None:
                             seen = i
                             if i > first: break   # the seek landed after `first`: retry from the start
@@ -247,11 +237,9 @@ def _read_decord(path, idx):
     vr = _decord_reader(path)
     n = len(vr)
     if max(idx) >= n: raise VideoReadError(path, idx, f'frame index {max(idx)} >= num_frames {n}', 'index')
-    want = sorted(set(idx))
-    b = vr.get_batch(want)   # decord's NDArray, or a torch tensor after decord.bridge.set_bridge('torch')
-    batch = b.numpy() if isinstance(b, torch.Tensor) else b.asnumpy()
-    pos = {i: k for k, i in enumerate(want)}
-    return batch[[pos[i] for i in idx]]
+    want, inv = np.unique(idx, return_inverse=True)
+    b = vr.get_batch(want.tolist())   # decord's NDArray, or a torch tensor after decord.bridge.set_bridge('torch')
+    return (b.numpy() if isinstance(b, torch.Tensor) else b.asnumpy())[inv]
 
 _READERS = {'pyav': _read_pyav, 'decord': _read_decord}
 
@@ -302,8 +290,7 @@ def write_video(path, frames_thwc_u8, fps, codec:str='libx264', gop:int|None=Non
                 c.mux(s.encode(frame))
             c.mux(s.encode())
         os.replace(tmp, path)
-    finally:
-        if tmp.exists(): tmp.unlink()
+    finally: tmp.unlink(missing_ok=True)
     return path
 
 # %% ../nbs/01_video.ipynb #f62c843e
@@ -329,12 +316,8 @@ def sample_frame_indices(num_frames:int, start_f:int, end_f:int, mode:str='rand'
     if start_f < 0: raise ValueError(f"sample_frame_indices: negative start frame {start_f}")
     if end_f <= start_f: return [start_f] * num_frames
     edges = np.linspace(start_f, end_f, num_frames + 1).astype(int).tolist()
-    out = []
-    for a, b in zip(edges[:-1], edges[1:]):
-        b = max(a, b - 1)                      # segment [a, b]; an empty one collapses to its left edge
-        i = (a + b) // 2 if mode == 'uniform' else _draw(rng, a, b, integer=True)
-        out.append(min(i, end_f - 1))
-    return out
+    segs = [(a, max(a, b - 1)) for a, b in zip(edges[:-1], edges[1:])]   # [a, b]; an empty one: its left edge
+    return [min((a + b) // 2 if mode == 'uniform' else _draw(rng, a, b, integer=True), end_f - 1) for a, b in segs]
 
 # %% ../nbs/01_video.ipynb #f710b0e9
 def _check_u8(x, name):
@@ -443,11 +426,7 @@ class LoadStats:
         with self._lock: self.counts.update(add)
         return self
 
-    def reset(self):
-        with self._lock: self.counts.clear()
-
-    def __getstate__(self): return {'counts': dict(self.counts)}
-    def __setstate__(self, d): self.__init__(d['counts'])
+    def __reduce__(self): return (type(self), (dict(self.counts),))   # the lock does not pickle
     def __repr__(self):
         parts = ''.join(f', {r}={n}' for r, n in sorted(self.by_reason().items()))
         return f"LoadStats(total={self.total}{parts})"
@@ -456,6 +435,15 @@ LOAD_STATS = LoadStats()
 _warned: set = set()
 
 # %% ../nbs/01_video.ipynb #bfbf9088
+def _black(e:VideoReadError, n:int, hw, stats:LoadStats) -> torch.Tensor:
+    "Lax loading: `n` black (H, W) = `hw` frames for the failure `e`, counted in `stats`, warned once per file."
+    stats.add(e.reason, e.path)
+    if e.path not in _warned:
+        _warned.add(e.path)
+        _log.warning("lax loading: %d black frames substituted for %s "
+                     "(further failures of this file are only counted in LoadStats)", n, e)
+    return torch.zeros(n, *hw, 3, dtype=torch.uint8)
+
 def _segment(seg):
     if not isinstance(seg, (tuple, list)) or len(seg) not in (2, 3):
         raise ValueError(f"load_frames: a segment is (path, frame_indices) or (path, frame_indices, times), got {seg!r}")
@@ -480,16 +468,8 @@ def load_frames(segments, loading:str='strict', stats:LoadStats|None=None, num_f
                 if times is None: raise
                 raise VideoReadError(e.path, e.indices, e.cause, e.reason, times) from e.__cause__
             out.append(None); failed.append((k, e))
-    if failed:
-        ok = [o for o in out if o is not None]
-        H, W = ok[0].shape[1:3] if ok else placeholder_hw
-        stats = LOAD_STATS if stats is None else stats
-        for k, e in failed:
-            out[k] = torch.zeros(len(segs[k][1]), H, W, 3, dtype=torch.uint8)
-            stats.add(e.reason, e.path)
-            if e.path not in _warned:
-                _warned.add(e.path)
-                _log.warning("lax loading: %d black frames substituted for %s (further failures of this file are only counted in LoadStats)", len(segs[k][1]), e)
+    ok, stats = [o for o in out if o is not None], (LOAD_STATS if stats is None else stats)
+    for k, e in failed: out[k] = _black(e, len(segs[k][1]), ok[0].shape[1:3] if ok else placeholder_hw, stats)
     if len({o.shape[1:] for o in out}) > 1:
         raise VideoReadError(segs[0][0], None, f"segments have different frame sizes {[tuple(o.shape[1:3]) for o in out]}: {[str(p) for p, _, _ in segs]}", 'corrupt')
     return torch.cat(out)
@@ -518,9 +498,7 @@ def _name_regex(file_t:str, fields:dict):
     return re.compile(''.join(out))
 
 class FrameFolder:
-    """JPEG frame folders → uint8 (T, H, W, 3). `template` (or a list of them, tried in order): a path relative to
-    `root` made from keyword fields and the frame number `n`, e.g. `'{video_id}/frame_{n:010d}.jpg'`.
-    Strict: `VideoReadError` naming the file; lax: the substitutions in the table above, counted and logged."""
+    "JPEG frame folders → uint8 (T, H, W, 3): `template`(s) under `root`, e.g. `'{video_id}/frame_{n:010d}.jpg'`."
     def __init__(self, root, template, loading:str='strict', stats:LoadStats|None=None, decoder:str='torchvision',
                  placeholder_hw=(256, 456)):
         if loading not in ('strict', 'lax'): raise ValueError(f"FrameFolder: loading must be 'strict' or 'lax', got {loading!r}")
@@ -597,8 +575,7 @@ def __call__(self:FrameFolder, frames, where:str='', stats:LoadStats|None=None, 
     if len(sizes) > 1:
         (s1, p1), (s2, p2) = list(sizes.items())[:2]
         raise VideoReadError(p2, None, f"frames of different sizes in one clip: {p1} is {s1[0]}x{s1[1]}, {p2} is {s2[0]}x{s2[1]}{at}", 'size')
-    H, W = next(iter(sizes), self.placeholder_hw)
-    black = torch.zeros(H, W, 3, dtype=torch.uint8)
+    black = torch.zeros(*next(iter(sizes), self.placeholder_hw), 3, dtype=torch.uint8)
     for n, (reason, p, near) in bad.items():
         k = frames.count(n)
         self._lax(stats, reason, p, k, f"{k} frame(s) {p.parent.name}/{p.name} {'replaced by ' + near if near else 'black'} ({reason}){at}")
