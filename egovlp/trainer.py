@@ -4,7 +4,7 @@
 
 # %% ../nbs/05_trainer.ipynb #4fa18812
 from __future__ import annotations
-import os, json, math, time, shutil, logging, contextlib
+import os, json, math, time, shutil, logging, contextlib, difflib
 from dataclasses import asdict
 from pathlib import Path
 
@@ -12,7 +12,7 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, Dataset, Sampler, default_collate
 from accelerate import Accelerator
-from accelerate.utils import DistributedDataParallelKwargs, ProjectConfiguration
+from accelerate.utils import DistributedDataParallelKwargs, ProjectConfiguration, load as acc_load
 from fastcore.basics import patch
 from tqdm.auto import tqdm
 from tqdm.contrib.logging import logging_redirect_tqdm
@@ -129,9 +129,8 @@ def _setup_training(self: Trainer, model: nn.Module):
                              persistent_workers=nw > 0, prefetch_factor=cfg.prefetch_factor if nw > 0 else None,
                              generator=torch.Generator().manual_seed(cfg.seed))
     params = [p for p in model.parameters() if p.requires_grad]
-    fused = torch.cuda.is_available() and self.acc.device.type == 'cuda'
-    self.opt = torch.optim.AdamW(params, lr=cfg.lr, betas=tuple(cfg.betas), eps=cfg.eps,
-                                 weight_decay=cfg.weight_decay, fused=fused or None)
+    self.opt = torch.optim.AdamW(params, lr=cfg.lr, betas=tuple(cfg.betas), eps=cfg.eps, weight_decay=cfg.weight_decay,
+                                 fused=self.acc.device.type == 'cuda' or None)
     self.model, self.opt, self.loader = self.acc.prepare(model, self.opt, self.loader)
     self.steps_per_epoch = len(self.loader) // cfg.grad_accum
     if self.steps_per_epoch == 0:
@@ -246,7 +245,7 @@ def train_step(self: Trainer, batch) -> tuple:
         ok = True
         if acc.sync_gradients and self.cfg.nonfinite == 'skip':   # are the loss and gradient norm finite on every process?
             bad = (~torch.isfinite(loss.detach()) | ~torch.isfinite(gn)).to(torch.int32).reshape(1)
-            ok = int(acc.reduce(bad, 'sum') if acc.num_processes > 1 else bad) == 0
+            ok = int(acc.reduce(bad, 'sum')) == 0      # one process: a copy
         if ok: self.opt.step()
         if acc.sync_gradients: self.sched.step()
         self.opt.zero_grad(set_to_none=True)
@@ -275,8 +274,7 @@ def _flush(self: Trainer) -> list:
     if not getattr(self, '_pending', None): return []
     steps, vals, norms = zip(*self._pending)
     vals, norms, self._pending = torch.stack(vals), torch.stack(norms), []
-    bad = (~torch.isfinite(vals) | ~torch.isfinite(norms)).to(torch.int32)
-    if self.acc.num_processes > 1: bad = self.acc.reduce(bad, 'sum')
+    bad = self.acc.reduce((~torch.isfinite(vals) | ~torch.isfinite(norms)).to(torch.int32), 'sum')
     vals, norms, bad = vals.cpu().tolist(), norms.cpu().tolist(), bad.cpu().tolist()
     if any(bad):
         k = next(i for i, b in enumerate(bad) if b)
@@ -388,8 +386,7 @@ def _checkpoint_dir(self: Trainer, path, resume_anyway: bool = False) -> Path:
     if not rng.is_file():
         raise CheckpointError(f"{rng} is missing: the RNG state of process {self.acc.process_index} cannot be restored, "
                               f"so the run would not continue exactly")
-    from accelerate.utils import load as acc_load           # accelerate's own reader (weights_only=True): no code runs
-    try: ok = {'random_state', 'numpy_random_seed', 'torch_manual_seed'} <= set(acc_load(rng))
+    try: ok = {'random_state', 'numpy_random_seed', 'torch_manual_seed'} <= set(acc_load(rng))   # weights_only=True
     except Exception as e: ok, why = False, f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
     else: why = 'it lacks the python/numpy/torch states'
     if not ok:
@@ -440,14 +437,12 @@ def load_checkpoint(self: Trainer, path, resume_anyway: bool = False):
         self.acc.wait_for_everyone()
     self.log.info(f"resumed from {path}: epoch {self.state['epoch']} step {self.state['step_in_epoch']}")
 
-
 # %% ../nbs/05_trainer.ipynb #c4653045
 def check_monitor(monitor, metrics, task_name='task') -> None:
     "`monitor` ('<max|min> <metric>' or 'off') must name one of the task's `metrics`; raises ValueError with the nearest one."
     if monitor in (None, 'off') or not metrics: return
     key = monitor.split()[1]
     if key not in metrics:
-        import difflib
         near = difflib.get_close_matches(key, list(metrics), n=1)
         raise ValueError(f"trainer.monitor {monitor!r}: task {task_name!r} produces no metric {key!r}; it produces {list(metrics)}"
                          + (f"; did you mean '{monitor.split()[0]} {near[0]}'?" if near else ''))
