@@ -323,11 +323,9 @@ def save_checkpoint(self: Trainer, name: str) -> Path:
     if hasattr(self, '_n_sub'): self._load_failures()
     self.state['run'] = self.run_info
     try:
-        if self.acc.is_main_process:
-            if tmp.exists(): shutil.rmtree(tmp)
-            tmp.mkdir(parents=True)
+        if self.acc.is_main_process and tmp.exists(): shutil.rmtree(tmp)      # an earlier failed attempt's leftovers
         self.acc.wait_for_everyone()
-        self.acc.save_state(str(tmp))
+        self.acc.save_state(str(tmp))                                          # makes the directory
         if self.acc.is_main_process:
             atomic_write_text(json.dumps({**self.state, 'scheduler': self.sched.state_dict()}, indent=1), tmp/'trainer_state.json')
             orig = getattr(self.cfg, '_original', None)
@@ -427,9 +425,7 @@ def load_checkpoint(self: Trainer, path, resume_anyway: bool = False):
     mine, src = self.save_dir/'model_best.pth', path.parent.parent/'model_best.pth'   # another run's best comes along
     if self.state.get('best') is not None and not mine.exists() and src.resolve() != mine.resolve():
         if src.is_file():
-            if self.acc.is_main_process:
-                mine.parent.mkdir(parents=True, exist_ok=True)
-                atomic_write(mine, lambda tmp: shutil.copyfile(src, tmp))
+            if self.acc.is_main_process: atomic_write(mine, lambda tmp: shutil.copyfile(src, tmp))  # makes the dir
             self.log.info(f"copied {src} (epoch {self.state['best_epoch']}, the best so far) to {mine}")
         else:
             self.log.warning(f"{src} is missing: the best model so far is lost; model_best.pth is written at the next evaluation")
