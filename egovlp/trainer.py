@@ -171,7 +171,7 @@ def _train_epoch(self: Trainer, epoch: int, stop_after_steps: int | None = None)
     self._n_sub = torch.zeros((), dtype=torch.int64, device=acc.device)   # this process's substitutions not yet summed
     self._pending = []                                   # (global step, loss, grad norm) not yet read on the host
     self.loader.set_epoch(epoch)
-    self._timer = dict(t0=time.perf_counter(), clips=0, wait=0.0, last=time.perf_counter())
+    self._timer = tm = dict(t0=time.perf_counter(), clips=0, wait=0.0, last=time.perf_counter())
     if st['step_in_epoch'] >= self.steps_per_epoch: return False   # a checkpoint at an epoch's last step resumes at its end
     skip = st['step_in_epoch'] * cfg.grad_accum
     loader = acc.skip_first_batches(self.loader, skip) if skip else self.loader
@@ -179,7 +179,7 @@ def _train_epoch(self: Trainer, epoch: int, stop_after_steps: int | None = None)
                disable=not (cfg.progress and acc.is_main_process), dynamic_ncols=True, leave=False)
     with (logging_redirect_tqdm([logging.getLogger('egovlp')]) if not bar.disable else contextlib.nullcontext()), bar:  # log lines above the bar
         for batch in loader:
-            tm = self._timer; tm['wait'] += time.perf_counter() - tm['last']     # host time spent waiting for the loader
+            tm['wait'] += time.perf_counter() - tm['last']     # host time spent waiting for the loader
             loss, n, gn, ok = self.train_step(batch)
             tm['clips'] += n * acc.num_processes
             if 'load_failures' in batch: self._n_sub += batch['load_failures'].sum()
