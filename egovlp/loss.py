@@ -17,15 +17,11 @@ def _fp32(x: torch.Tensor) -> torch.Tensor:
     "Upcast half / bfloat16 to float32 (float64 stays float64): losses are always reduced in full precision."
     return x.to(torch.promote_types(x.dtype, torch.float32))
 
-def _check_square(sim, name='sim') -> int:
+def _check_square(sim) -> int:
     if not isinstance(sim, torch.Tensor) or sim.dim() != 2 or sim.shape[0] != sim.shape[1]:
         got = tuple(sim.shape) if isinstance(sim, torch.Tensor) else type(sim).__name__
-        raise ValueError(f"{name} must be a square (N, N) text×video similarity matrix, got {got}")
+        raise ValueError(f"sim must be a square (N, N) text×video similarity matrix, got {got}")
     return sim.shape[0]
-
-def _no_autocast(t: torch.Tensor):
-    "Switch autocast off on `t`'s device: inside a loss we want fp32 maths even in a bf16/fp16 autocast region."
-    return torch.autocast(device_type=t.device.type, enabled=False)
 
 # %% auto #0
 __all__ = ['NormSoftmaxLoss', 'egonce_masks', 'EgoNCE', 'concat_negatives', 'MaxMarginRankingLoss',
@@ -39,7 +35,7 @@ class NormSoftmaxLoss(nn.Module):
 
     def forward(self, sim: torch.Tensor) -> torch.Tensor:
         n = _check_square(sim)
-        with _no_autocast(sim):
+        with torch.autocast(sim.device.type, enabled=False):
             s = _fp32(sim) / self.temperature
             target = torch.arange(n, device=sim.device)
             return F.cross_entropy(s, target) + F.cross_entropy(s.t(), target)
@@ -52,7 +48,7 @@ def egonce_masks(verb_vec: torch.Tensor, noun_vec: torch.Tensor) -> tuple[torch.
     if verb_vec.dim() != 2 or noun_vec.dim() != 2 or verb_vec.shape[0] != noun_vec.shape[0]:
         raise ValueError(f"egonce_masks needs multi-hot (N, n_verbs) and (N, n_nouns) with the same N, "
                          f"got verb_vec {tuple(verb_vec.shape)} and noun_vec {tuple(noun_vec.shape)}")
-    with _no_autocast(verb_vec):
+    with torch.autocast(verb_vec.device.type, enabled=False):
         return sim_matrix(_fp32(verb_vec), _fp32(verb_vec)), sim_matrix(_fp32(noun_vec), _fp32(noun_vec))
 
 # %% ../nbs/04_egonce.ipynb #5670c46d
@@ -63,10 +59,9 @@ class EgoNCE(nn.Module):
 
     def positives(self, n: int, mask_v=None, mask_n=None, device=None) -> torch.Tensor:
         "Boolean (N, N) positive set P = (M > 0), M = mask_v⊙mask_n + I (or mask_n + I, mask_v + I, I)."
-        need = [k for k, on, m in (('mask_v', self.verb, mask_v), ('mask_n', self.noun, mask_n)) if on and m is None]
-        if need: raise ValueError(f"EgoNCE(noun={self.noun}, verb={self.verb}) needs {need} (see egonce_masks)")
-        for k, m in (('mask_v', mask_v), ('mask_n', mask_n)):
-            if m is not None and tuple(m.shape) != (n, n):
+        for k, on, m in (('mask_v', self.verb, mask_v), ('mask_n', self.noun, mask_n)):
+            if on and m is None: raise ValueError(f"{self} needs {k} (see egonce_masks)")
+            if m is not None and m.shape != (n, n):
                 raise ValueError(f"{k} must be ({n}, {n}) like sim, got {tuple(m.shape)}")
         m = torch.eye(n, device=device)
         if self.verb or self.noun: m = (_fp32(mask_v) if self.verb else 1) * (_fp32(mask_n) if self.noun else 1) + m
@@ -74,7 +69,7 @@ class EgoNCE(nn.Module):
 
     def forward(self, sim: torch.Tensor, mask_v: torch.Tensor | None = None, mask_n: torch.Tensor | None = None):
         n = _check_square(sim)
-        with _no_autocast(sim):
+        with torch.autocast(sim.device.type, enabled=False):
             pos = self.positives(n, mask_v, mask_n, device=sim.device)
             s = _fp32(sim) / self.temperature
             s_pos = s.masked_fill(~pos, float('-inf'))
@@ -110,7 +105,7 @@ def concat_negatives(batch: Mapping) -> dict:
 def _max_margin(sim: torch.Tensor, margin, fix_norm: bool) -> torch.Tensor:
     "Mean of relu(margin_i − (S_ii − S_ij)) and relu(margin_i − (S_ii − S_ji)); `margin` is a scalar or (N, 1)."
     n = _check_square(sim)
-    with _no_autocast(sim):
+    with torch.autocast(sim.device.type, enabled=False):
         s = _fp32(sim); d = s.diagonal()[:, None]
         hinge = torch.cat([F.relu(margin - (d - s)), F.relu(margin - (d - s.t()))])        # (2N, N), row i / N+i
         if not fix_norm: return hinge.mean()
@@ -138,7 +133,7 @@ class AdaptiveMaxMarginRankingLoss(MaxMarginRankingLoss):
 def dual_softmax(sim: torch.Tensor, temperature: float = 500.) -> torch.Tensor:
     "Dual-softmax re-ranking (spec 3.5): S1 = softmax(S/T, dim=1) ⊙ S; returns softmax(S1, dim=0) (texts × videos)."
     if sim.dim() != 2: raise ValueError(f"dual_softmax needs a 2-d texts×videos matrix, got {tuple(sim.shape)}")
-    with _no_autocast(sim):
+    with torch.autocast(sim.device.type, enabled=False):
         s = _fp32(sim)
         return F.softmax(F.softmax(s / temperature, dim=1) * s, dim=0)
 
@@ -162,14 +157,13 @@ class _AllGatherSumGrad(torch.autograd.Function):
         dist.all_reduce(grad, op=dist.ReduceOp.SUM, group=ctx.group)
         return grad[ctx.lo:ctx.lo + ctx.n], None
 
-def all_gather_with_grad(t: torch.Tensor, group=None, check_shapes: bool = True) -> torch.Tensor:
+def all_gather_with_grad(t: torch.Tensor, group=None) -> torch.Tensor:
     "Concatenate `t` from all processes (rank order) along dim 0; gradients under DDP equal the single-process ones."
     if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size(group) == 1: return t
     if t.dim() == 0: raise ValueError("all_gather_with_grad needs a tensor with a batch dimension, got a scalar")
-    if check_shapes:
-        shapes = [None] * dist.get_world_size(group)
-        dist.all_gather_object(shapes, tuple(t.shape), group=group)
-        if len(set(shapes)) > 1:
-            raise ValueError(f"all_gather_with_grad: every process must pass the same shape (equal per-process batch; "
-                             f"use drop_last=True), got {shapes} in rank order")
+    shapes = [None] * dist.get_world_size(group)
+    dist.all_gather_object(shapes, tuple(t.shape), group=group)
+    if len(set(shapes)) > 1:
+        raise ValueError(f"all_gather_with_grad: every process must pass the same shape (equal per-process batch; "
+                         f"use drop_last=True), got {shapes} in rank order")
     return _AllGatherSumGrad.apply(t.contiguous(), group)

@@ -65,9 +65,8 @@ def _in_order(what: str, n: int, emb: torch.Tensor, idx: torch.Tensor) -> torch.
 @torch.no_grad()
 def encode(model, dataset, fn: Callable, accelerator=None, batch_size: int = 16, num_workers: int = 0, collate=None,
            stats: dict | None = None, loaders: dict | None = None) -> torch.Tensor:
-    """`fn(model, batch) -> (B, D)` over every item of `dataset`, sharded over `accelerator`'s processes (None: this
-    process); returns (N, D) float32 in dataset order, each item exactly once. `model` is unwrapped and the batch moved
-    to its device. Items' `load_failures` are added to `stats['load_failures']` and logged once."""
+    """`fn(unwrapped model, batch on its device) -> (B, D)` over `dataset`, sharded over `accelerator`'s processes
+    (None: this one): (N, D) float32 in dataset order, each item exactly once; `load_failures` add to `stats`."""
     what = f"encode({type(dataset).__name__})"
     if len(dataset) == 0: raise ValueError(f"{what}: the dataset is empty")
     m = accelerator.unwrap_model(model) if accelerator is not None and isinstance(model, nn.Module) else model
@@ -162,8 +161,7 @@ class TextVideoTask(Task):
         "The loss of the gathered (texts × clips) cosine matrix `sim`; `batch` is this process's."
         return self.loss(sim)
     def encode_videos(self, model, trainer, dataset, stats: dict | None = None) -> torch.Tensor:
-        """(N, D) float32 `compute_video` embeddings of a clip dataset (items with uint8 'video'), each clip once, in order;
-        the prepared loader is kept per dataset object and reused when the same dataset comes again."""
+        "(N, D) float32 `compute_video` embeddings of a clip dataset by `encode` (its loader kept per dataset object)."
         return encode(model, dataset, lambda m, b: m.compute_video(trainer.video(b['video'])), trainer.acc,
                       self.eval_batch_size, self.num_workers, stats=stats, loaders=self._loaders)
     def encode_texts(self, model, trainer, texts: Sequence[str]) -> torch.Tensor:

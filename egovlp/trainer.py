@@ -4,7 +4,7 @@
 
 # %% ../nbs/05_trainer.ipynb #4fa18812
 from __future__ import annotations
-import os, json, math, time, shutil, logging, contextlib
+import os, json, math, time, shutil, logging, contextlib, difflib
 from dataclasses import asdict
 from pathlib import Path
 
@@ -12,7 +12,7 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, Dataset, Sampler, default_collate
 from accelerate import Accelerator
-from accelerate.utils import DistributedDataParallelKwargs, ProjectConfiguration
+from accelerate.utils import DistributedDataParallelKwargs, ProjectConfiguration, load as acc_load
 from fastcore.basics import patch
 from tqdm.auto import tqdm
 from tqdm.contrib.logging import logging_redirect_tqdm
@@ -129,9 +129,8 @@ def _setup_training(self: Trainer, model: nn.Module):
                              persistent_workers=nw > 0, prefetch_factor=cfg.prefetch_factor if nw > 0 else None,
                              generator=torch.Generator().manual_seed(cfg.seed))
     params = [p for p in model.parameters() if p.requires_grad]
-    fused = torch.cuda.is_available() and self.acc.device.type == 'cuda'
-    self.opt = torch.optim.AdamW(params, lr=cfg.lr, betas=tuple(cfg.betas), eps=cfg.eps,
-                                 weight_decay=cfg.weight_decay, fused=fused or None)
+    self.opt = torch.optim.AdamW(params, lr=cfg.lr, betas=tuple(cfg.betas), eps=cfg.eps, weight_decay=cfg.weight_decay,
+                                 fused=self.acc.device.type == 'cuda' or None)
     self.model, self.opt, self.loader = self.acc.prepare(model, self.opt, self.loader)
     self.steps_per_epoch = len(self.loader) // cfg.grad_accum
     if self.steps_per_epoch == 0:
@@ -172,7 +171,7 @@ def _train_epoch(self: Trainer, epoch: int, stop_after_steps: int | None = None)
     self._n_sub = torch.zeros((), dtype=torch.int64, device=acc.device)   # this process's substitutions not yet summed
     self._pending = []                                   # (global step, loss, grad norm) not yet read on the host
     self.loader.set_epoch(epoch)
-    self._timer = dict(t0=time.perf_counter(), clips=0, wait=0.0, last=time.perf_counter())
+    self._timer = tm = dict(t0=time.perf_counter(), clips=0, wait=0.0, last=time.perf_counter())
     if st['step_in_epoch'] >= self.steps_per_epoch: return False   # a checkpoint at an epoch's last step resumes at its end
     skip = st['step_in_epoch'] * cfg.grad_accum
     loader = acc.skip_first_batches(self.loader, skip) if skip else self.loader
@@ -180,7 +179,7 @@ def _train_epoch(self: Trainer, epoch: int, stop_after_steps: int | None = None)
                disable=not (cfg.progress and acc.is_main_process), dynamic_ncols=True, leave=False)
     with (logging_redirect_tqdm([logging.getLogger('egovlp')]) if not bar.disable else contextlib.nullcontext()), bar:  # log lines above the bar
         for batch in loader:
-            tm = self._timer; tm['wait'] += time.perf_counter() - tm['last']     # host time spent waiting for the loader
+            tm['wait'] += time.perf_counter() - tm['last']     # host time spent waiting for the loader
             loss, n, gn, ok = self.train_step(batch)
             tm['clips'] += n * acc.num_processes
             if 'load_failures' in batch: self._n_sub += batch['load_failures'].sum()
@@ -246,7 +245,7 @@ def train_step(self: Trainer, batch) -> tuple:
         ok = True
         if acc.sync_gradients and self.cfg.nonfinite == 'skip':   # are the loss and gradient norm finite on every process?
             bad = (~torch.isfinite(loss.detach()) | ~torch.isfinite(gn)).to(torch.int32).reshape(1)
-            ok = int(acc.reduce(bad, 'sum') if acc.num_processes > 1 else bad) == 0
+            ok = int(acc.reduce(bad, 'sum')) == 0      # one process: a copy
         if ok: self.opt.step()
         if acc.sync_gradients: self.sched.step()
         self.opt.zero_grad(set_to_none=True)
@@ -275,8 +274,7 @@ def _flush(self: Trainer) -> list:
     if not getattr(self, '_pending', None): return []
     steps, vals, norms = zip(*self._pending)
     vals, norms, self._pending = torch.stack(vals), torch.stack(norms), []
-    bad = (~torch.isfinite(vals) | ~torch.isfinite(norms)).to(torch.int32)
-    if self.acc.num_processes > 1: bad = self.acc.reduce(bad, 'sum')
+    bad = self.acc.reduce((~torch.isfinite(vals) | ~torch.isfinite(norms)).to(torch.int32), 'sum')
     vals, norms, bad = vals.cpu().tolist(), norms.cpu().tolist(), bad.cpu().tolist()
     if any(bad):
         k = next(i for i, b in enumerate(bad) if b)
@@ -325,11 +323,9 @@ def save_checkpoint(self: Trainer, name: str) -> Path:
     if hasattr(self, '_n_sub'): self._load_failures()
     self.state['run'] = self.run_info
     try:
-        if self.acc.is_main_process:
-            if tmp.exists(): shutil.rmtree(tmp)
-            tmp.mkdir(parents=True)
+        if self.acc.is_main_process and tmp.exists(): shutil.rmtree(tmp)      # an earlier failed attempt's leftovers
         self.acc.wait_for_everyone()
-        self.acc.save_state(str(tmp))
+        self.acc.save_state(str(tmp))                                          # makes the directory
         if self.acc.is_main_process:
             atomic_write_text(json.dumps({**self.state, 'scheduler': self.sched.state_dict()}, indent=1), tmp/'trainer_state.json')
             orig = getattr(self.cfg, '_original', None)
@@ -388,8 +384,7 @@ def _checkpoint_dir(self: Trainer, path, resume_anyway: bool = False) -> Path:
     if not rng.is_file():
         raise CheckpointError(f"{rng} is missing: the RNG state of process {self.acc.process_index} cannot be restored, "
                               f"so the run would not continue exactly")
-    from accelerate.utils import load as acc_load           # accelerate's own reader (weights_only=True): no code runs
-    try: ok = {'random_state', 'numpy_random_seed', 'torch_manual_seed'} <= set(acc_load(rng))
+    try: ok = {'random_state', 'numpy_random_seed', 'torch_manual_seed'} <= set(acc_load(rng))   # weights_only=True
     except Exception as e: ok, why = False, f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
     else: why = 'it lacks the python/numpy/torch states'
     if not ok:
@@ -430,9 +425,7 @@ def load_checkpoint(self: Trainer, path, resume_anyway: bool = False):
     mine, src = self.save_dir/'model_best.pth', path.parent.parent/'model_best.pth'   # another run's best comes along
     if self.state.get('best') is not None and not mine.exists() and src.resolve() != mine.resolve():
         if src.is_file():
-            if self.acc.is_main_process:
-                mine.parent.mkdir(parents=True, exist_ok=True)
-                atomic_write(mine, lambda tmp: shutil.copyfile(src, tmp))
+            if self.acc.is_main_process: atomic_write(mine, lambda tmp: shutil.copyfile(src, tmp))  # makes the dir
             self.log.info(f"copied {src} (epoch {self.state['best_epoch']}, the best so far) to {mine}")
         else:
             self.log.warning(f"{src} is missing: the best model so far is lost; model_best.pth is written at the next evaluation")
@@ -440,14 +433,12 @@ def load_checkpoint(self: Trainer, path, resume_anyway: bool = False):
         self.acc.wait_for_everyone()
     self.log.info(f"resumed from {path}: epoch {self.state['epoch']} step {self.state['step_in_epoch']}")
 
-
 # %% ../nbs/05_trainer.ipynb #c4653045
 def check_monitor(monitor, metrics, task_name='task') -> None:
     "`monitor` ('<max|min> <metric>' or 'off') must name one of the task's `metrics`; raises ValueError with the nearest one."
     if monitor in (None, 'off') or not metrics: return
     key = monitor.split()[1]
     if key not in metrics:
-        import difflib
         near = difflib.get_close_matches(key, list(metrics), n=1)
         raise ValueError(f"trainer.monitor {monitor!r}: task {task_name!r} produces no metric {key!r}; it produces {list(metrics)}"
                          + (f"; did you mean '{monitor.split()[0]} {near[0]}'?" if near else ''))
