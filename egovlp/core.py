@@ -21,8 +21,8 @@ def read_config(path) -> dict:
 # %% auto #0
 __all__ = ['TASKS', 'LOG_FORMAT', 'restricted_pickle', 'ConfigError', 'read_config', 'cfg_get', 'cfg_set', 'apply_overrides',
            'Field', 'F', 'setting', 'schema_of', 'Spec', 'ModelSpec', 'VideoSpec', 'LoaderSpec', 'TrainConfig',
-           'LossSpec', 'RunSpec', 'TaskEntry', 'register_task', 'parse_config', 'load_run', 'get_logger', 'file_mode',
-           'io_error', 'atomic_write', 'atomic_save', 'atomic_write_text', 'safe_path', 'PickledStub',
+           'LossSpec', 'RunSpec', 'TaskEntry', 'register_task', 'parse_config', 'load_run', 'get_logger', 'run_cli',
+           'file_mode', 'io_error', 'atomic_write', 'atomic_save', 'atomic_write_text', 'safe_path', 'PickledStub',
            'RestrictedUnpickler', 'safe_pickle_load', 'seed_everything', 'cache_dir', 'generate_once',
            'fill_placeholders']
 
@@ -453,6 +453,18 @@ def get_logger(name: str = 'egovlp', log_file=None, main_process: bool = True) -
         Path(log_file).parent.mkdir(parents=True, exist_ok=True)
         fh = logging.FileHandler(log_file); fh.setFormatter(logging.Formatter(LOG_FORMAT)); root.addHandler(fh)
     return logging.getLogger(name if name.startswith('egovlp') else f'egovlp.{name}')
+
+# %% ../nbs/00_core.ipynb #b969cbbe
+def run_cli(work: Callable[[], Any], debug: bool = False) -> int:
+    "A console script's `work()`: 0; on failure one `error:` line on stderr and 1 (130: ^C); `debug`: the traceback."
+    try: work()
+    except (Exception, KeyboardInterrupt) as e:
+        if debug: raise
+        hint = '' if isinstance(e, (ConfigError, OSError, ValueError)) else ' (--debug shows the traceback)'
+        msg = str(e).replace(':\n  ', ': ').replace('\n  ', '; ')           # a list of config problems on one line
+        print(f"error: {type(e).__name__}: {msg}{hint}", file=sys.stderr)
+        return 130 if isinstance(e, KeyboardInterrupt) else 1
+    return 0
 
 # %% ../nbs/00_core.ipynb #a2ff73f4
 def file_mode() -> int:

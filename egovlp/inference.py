@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 from transformers import AutoTokenizer
 
-from .core import ConfigError, ModelSpec, atomic_write_text, read_config
+from .core import ConfigError, ModelSpec, atomic_write_text, read_config, run_cli
 from .factory import create_model, create_tokenizer
 from .model import FrozenInTime, PickledStub, _state_dict_of, load_checkpoint_file, load_egovlp_checkpoint, sim_matrix
 from .textvideo import class_embeddings, embed_texts, encode
@@ -300,12 +300,5 @@ def extract_videos(argv=None) -> dict:
 
 def extract_cli(argv=None) -> int:
     "`egovlp-extract`: 0 on success; one `error:` line on stderr and 1 (130: interrupted) on failure (`--debug`: the traceback)."
-    import sys
     a = _extract_parser().parse_args(argv)                     # a usage error: argparse's message and exit 2, as always
-    try: extract_videos(argv)
-    except (Exception, KeyboardInterrupt) as e:
-        if a.debug: raise
-        hint = '' if isinstance(e, (ConfigError, OSError, ValueError)) else ' (--debug shows the traceback)'
-        print(f"error: {type(e).__name__}: " + str(e).replace(':\n  ', ': ').replace('\n  ', '; ') + hint, file=sys.stderr)
-        return 130 if isinstance(e, KeyboardInterrupt) else 1
-    return 0
+    return run_cli(lambda: extract_videos(argv), a.debug)

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Sequence
 
 from .core import (TASKS, ConfigError, RunSpec, apply_overrides, atomic_save, atomic_write_text, cache_dir, cfg_get,
-                         fill_placeholders, get_logger, parse_config, read_config, seed_everything)
+                         fill_placeholders, get_logger, parse_config, read_config, run_cli, seed_everything)
 from .factory import create_model, create_model_for, create_task, create_tokenizer
 
 # %% auto #0
@@ -200,18 +200,12 @@ def _overrides(a) -> list:
     return list(a.set) + [f'{k}={json.dumps(v)}' for k, v in vars(a).items() if '.' in k and v is not None]
 
 def _cli(argv, description, config, fn):
-    "Run `fn(run)` (`evaluate`) or `fn(run, resume, resume_anyway)`: 0; on failure one line on stderr, 1 (130: ^C)."
+    "Run `fn(run)` (`evaluate`) or `fn(run, resume, resume_anyway)` as a console script (`run_cli`: 0, or `error:` and 1)."
     a = _parser(description, config, train := fn is not evaluate).parse_args(argv)
-    try:
+    def work():
         run = load(a.config, _overrides(a))
         fn(run, a.resume, a.resume_anyway) if train else fn(run)
-    except (Exception, KeyboardInterrupt) as e:
-        if a.debug: raise
-        hint = '' if isinstance(e, (ConfigError, OSError, ValueError)) else ' (--debug shows the traceback)'
-        msg = str(e).replace(':\n  ', ': ').replace('\n  ', '; ')           # a list of config problems on one line
-        print(f"error: {type(e).__name__}: {msg}{hint}", file=sys.stderr)
-        return 130 if isinstance(e, KeyboardInterrupt) else 1
-    return 0
+    return run_cli(work, a.debug)
 
 def pretrain_cli(argv=None):
     "`egovlp-pretrain`, `scripts/pretrain.py`: EgoClip pretraining, EgoMCQ before and after."

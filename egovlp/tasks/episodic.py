@@ -4,7 +4,7 @@
 
 # %% ../../nbs/12_ego4d_episodic.ipynb #6576baf8
 from __future__ import annotations
-import argparse, bisect, json, logging, math, sys
+import argparse, bisect, json, logging, math
 from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np, torch
 import torch.nn.functional as nnf
 from ..core import (ConfigError, F, apply_overrides, atomic_save, atomic_write, atomic_write_text, parse_config,
-                         read_config, register_task, safe_path, seed_everything, setting)
+                         read_config, register_task, run_cli, safe_path, seed_everything, setting)
 from ..egoclip import chunk_addresses
 from ..factory import create_model, create_tokenizer
 from ..textvideo import embed_texts, encode
@@ -375,7 +375,7 @@ def extract_cli(argv=None, load=None) -> int:
     p.add_argument('--debug', action='store_true', help='a failure prints its traceback')
     a = p.parse_args(argv)
     ov = list(a.set) + [f"{k}={json.dumps(getattr(a, n))}" for n, k in keys.items() if getattr(a, n) is not None]
-    try:
+    def work():
         from accelerate import Accelerator
         run = (load or _load_run)(a.config, ov)
         if run.task_name not in TASK_KINDS: raise ConfigError(f"{a.config}: dataset_name {run.task_name!r} is not one of {list(TASK_KINDS)}")
@@ -386,8 +386,4 @@ def extract_cli(argv=None, load=None) -> int:
         task.extract(model, acc, say := print if acc.is_main_process else (lambda *x: None))
         g = task.score(model) if task.args.subsample == 'both' else dict(n=0)
         if g['n']: say(f"query grounding: the best window lies inside the moment for {100*g['hit_rate']:.1f}% of {g['n']} queries (chance {100*g['chance']:.1f}%)")
-    except (Exception, KeyboardInterrupt) as e:
-        if a.debug: raise
-        print(f"error: {type(e).__name__}: " + str(e).replace(':\n  ', ': ').replace('\n  ', '; '), file=sys.stderr)
-        return 130 if isinstance(e, KeyboardInterrupt) else 1
-    return 0
+    return run_cli(work, a.debug)
