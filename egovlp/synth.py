@@ -295,8 +295,7 @@ def _mcq(rng, rows_by_video, n_inter, n_intra):
     for qi in rng.permutation(len(pool)):
         if not want[1] and not want[2]: break
         v, j = pool[qi]; rows = rows_by_video[v]; q = rows[j]
-        for typ in sorted((1, 2), key=lambda t: -want[t]):
-            if not want[typ]: continue
+        for typ in sorted((t for t in want if want[t]), key=lambda t: -want[t]):     # the type most wanted first
             if typ == 1:                     # a clip of another meaning from each of 4 other videos
                 cands = [ok[rng.integers(len(ok))] for u in rng.choice([u for u in vids if u != v], 4, replace=False)
                          if (ok := [r for r in rows_by_video[u] if meaning(r) != meaning(q)])]
@@ -328,9 +327,8 @@ def _generate(out: Path, seed, n_videos, n_mcq_videos, n_inter, n_intra, **kw):
     beta = [float(np.diff([e.t for e in ev]).mean()) for ev, _ in made]      # β: a video's mean narration gap
     alpha = float(np.mean(beta))                                              # α: mean of β over all videos
     rows = {u: _rows(u, dur, ev, b/(2*alpha)) for u, (ev, dur), b in zip(uids, made, beta)}
-    df = pd.DataFrame([r for u in sorted(uids[:n_videos]) for r in rows[u]])
-    df.insert(0, 'clip_idx', np.arange(len(df)))
-    df[EGOCLIP_COLUMNS].to_csv(out/'egoclip.csv', sep='\t', index=False)
+    df = pd.DataFrame([r for u in sorted(uids[:n_videos]) for r in rows[u]], columns=EGOCLIP_COLUMNS[1:])
+    df.to_csv(out/'egoclip.csv', sep='\t', index_label=EGOCLIP_COLUMNS[0])      # clip_idx: the row number
     (out/'egomcq.json').write_text(json.dumps(_mcq(rng, {u: rows[u] for u in uids[n_videos:]}, n_inter, n_intra)))
     (out/'vocab.json').write_text(json.dumps(dict(verbs=MINI_VERBS, nouns=MINI_NOUNS)))
 
