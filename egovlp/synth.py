@@ -120,8 +120,7 @@ class Scene:
         x0, x1, y0, y1 = self._lims(s)
         cand = np.stack([self.rng.uniform(x0, x1, 20), self.rng.uniform(y0, y1, 20)], 1)
         others = np.array([[t['x'], t['y']] for i, t in enumerate(self.state) if i != skip and t['vis']]).reshape(-1, 2)
-        if not len(others): return tuple(cand[0])
-        d = ((cand[:, None] - others[None])**2).sum(-1).min(1)
+        d = ((cand[:, None] - others[None])**2).sum(-1).min(1, initial=np.inf)      # none visible: all inf, the first
         return tuple(cand[d.argmax()])
 
 # %% ../nbs/02a_synth.ipynb #7f40aa0a
