@@ -236,7 +236,6 @@ FHO_FILES = {'train': 'fho_oscc-pnr_train.json', 'val': 'fho_oscc-pnr_val.json',
 "The Ego4D release names (`egovlp.tasks.fho.SPLIT_FILES` reads them; minidata sits below the task modules)."
 CHANGED_COLOUR, CHANGED_SCALE, BURST_SCALE = 'white', 1.5, 2.2
 FHO_CUES = ('burst', 'flash', 'none')
-_SPLIT_IDS = {'train': 0, 'val': 1, 'test': 2}
 
 def _state_change(scene, o, pnr, cue, h):
     "Frames of `scene` with object `o` white and swollen from the PNR on, pnr±h marked by `cue` ('flash', 'burst' or 'none')."
@@ -251,7 +250,7 @@ def _state_change(scene, o, pnr, cue, h):
 def _fho_clip(out: Path, seed, split, i, positive, video_sec, clip_sec, fps, size, gop, crf, jpeg_quality, cue, burst_sec):
     "Render, encode and extract one clip; return its json record (and, for a test clip, its label)."
     if cue not in FHO_CUES: raise ValueError(f"mini-FHO: cue must be one of {FHO_CUES}, got {cue!r}")
-    rng = np.random.default_rng([seed, _SPLIT_IDS[split], i])
+    rng = np.random.default_rng([seed, list(FHO_FILES).index(split), i])          # split ids 0, 1, 2
     objs, nc = lambda r: random_objects(r, (2, 4), [c for c in COLOURS if c != CHANGED_COLOUR]), round(clip_sec*fps)
     for _ in range(50):                                     # a scene in which some object stays in view all clip long
         scene = make_scene(rng, video_sec, fps, size, objs, gap=(1.0, 1.4))
@@ -275,8 +274,8 @@ def _fho_clip(out: Path, seed, split, i, positive, video_sec, clip_sec, fps, siz
 
 def _generate_fho(out: Path, seed, n_train, n_val, n_test, pos_frac, **kw):
     (out/'videos').mkdir(parents=True)
-    jobs = [(split, i, bool(p)) for split, n in (('train', n_train), ('val', n_val), ('test', n_test))     # pos_frac of each split positive
-            for i, p in enumerate(np.random.default_rng([seed, _SPLIT_IDS[split], 10**6]).permutation(n) < round(pos_frac*n))]
+    jobs = [(split, i, bool(p)) for s, (split, n) in enumerate(zip(FHO_FILES, (n_train, n_val, n_test)))
+            for i, p in enumerate(np.random.default_rng([seed, s, 10**6]).permutation(n) < round(pos_frac*n))]
     made = pmap(lambda j: _fho_clip(out, seed, *j, **kw), jobs, workers=4)
     for split, name in FHO_FILES.items():
         (out/name).write_text(json.dumps({'version': 'mini-fho-1', 'date': '', 'description': 'mini-FHO',
