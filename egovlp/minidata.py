@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .core import fill_placeholders
+from .core import _loader_items, fill_placeholders
 from .video import write_video
 from .synth import (COLOURS, MINI_NOUNS, MINI_VERBS, NOUN_ID, ROTATABLE, make_mini_egoclip, make_scene, meaning,
                           mini_dataset, pmap, random_objects, render_clip, rng_uuid, write_jpegs)
@@ -31,7 +31,7 @@ __all__ = ['MINI_EPIC_DEFAULTS', 'MINI_EPIC_TINY', 'MINI_CLASS_NAMES', 'MINI_OBJ
            'MINI_CHARADES_TINY', 'EPISODIC_FILES', 'MINI_EPISODIC_DEFAULTS', 'MINI_EPISODIC_TINY', 'EVENT_HALF',
            'MINI_FHO_DEFAULTS', 'MINI_FHO_TINY', 'FHO_FILES', 'CHANGED_COLOUR', 'CHANGED_SCALE', 'BURST_SCALE',
            'FHO_CUES', 'PLACEHOLDERS', 'base_verb', 'epic_narration', 'make_mini_epic', 'mini_classes',
-           'make_mini_charades', 'mini_query', 'make_mini_episodic', 'make_mini_fho', 'resolve_placeholders']
+           'make_mini_charades', 'make_mini_episodic', 'make_mini_fho', 'resolve_placeholders']
 
 # %% ../nbs/14_mini_datasets.ipynb #60bf74a7
 MINI_EPIC_DEFAULTS = dict(n_participants=8, n_train_videos=128, n_test_videos=32, video_sec=(12., 16.), gap_sec=(1.1, 1.4),
@@ -159,11 +159,6 @@ MINI_EPISODIC_TINY = dict(n_videos=2, video_sec=(20., 22.), clips_per_video=1, c
 EVENT_HALF = 0.45
 "Half-length (s) of an event's ground-truth moment: the scene animates an event over 0.7-0.9 s around its time."
 
-def mini_query(caption: str) -> str:
-    "'#C C picks up the red ball' → 'When did I pick up the red ball?': an NLQ query in the caption's words."
-    form, rest = _verb_rest(caption)
-    return f"When did I {base_verb(form)} the {rest}?"
-
 _NLQ_KEYS, _MQ_KEYS = ('clip_start_sec', 'clip_end_sec', 'video_start_sec', 'video_end_sec'), ('start_time', 'end_time', 'video_start_time', 'video_end_time')
 
 def _moment(t, clip_start, fps, keys):
@@ -173,35 +168,17 @@ def _moment(t, clip_start, fps, keys):
                 video_start_frame=int(a*fps), video_end_frame=int(b*fps))
 
 def _nlq_query(e, clip_start, fps) -> dict:
-    "The NLQ `language_queries` entry that asks about event `e`."
+    "The NLQ `language_queries` entry about event `e`, in its caption's words: 'When did I pick up the red ball?'."
     form, rest = _verb_rest(e.caption)
-    return dict(_moment(e.t, clip_start, fps, _NLQ_KEYS), template='Objects: When did I [verb] object X?', query=mini_query(e.caption),
-                slot_x=rest.split(' towards ')[0].removesuffix(' closer').removesuffix(' away'), verb_x=base_verb(form),
-                slot_y=None, verb_y=None, raw_tags=[e.caption])
+    verb, obj = base_verb(form), rest.split(' towards ')[0].removesuffix(' closer').removesuffix(' away')
+    return dict(_moment(e.t, clip_start, fps, _NLQ_KEYS), template='Objects: When did I [verb] object X?',
+                query=f"When did I {verb} the {rest}?", slot_x=obj, verb_x=verb, slot_y=None, verb_y=None,
+                raw_tags=[e.caption])
 
-def _episodic_clips(rng, events, dur, clips_per_video, clip_sec, queries_per_clip, fps):
-    "Clips (one per equal part of the video) in the real schema, with NLQ queries and MQ moments of events inside them."
-    part, clips = dur/clips_per_video, []
-    for p in range(clips_per_video):
-        cd = min(rng.uniform(*clip_sec), part - 0.5)
-        vs = round(p*part + rng.uniform(0, part - cd), 3); ve = round(vs + cd, 3)
-        inside = [e for e in events if vs + EVENT_HALF + 0.1 <= e.t <= ve - EVENT_HALF - 0.1]
-        key = lambda e: str(meaning(dict(tag_verb=e.verbs, clip_text=e.caption)))
-        counts = Counter(map(key, inside))
-        unique = [e for e in inside if counts[key(e)] == 1]          # a query names the one event of its clip it fits
-        pick = [unique[i] for i in sorted(rng.choice(len(unique), min(queries_per_clip, len(unique)), replace=False))]
-        qs = [_nlq_query(e, vs, fps) for e in pick]
-        labels = [dict(_moment(e.t, vs, fps, _MQ_KEYS), label=MINI_VERBS[e.verbs[0]], primary=True) for e in inside]
-        base = dict(clip_uid=rng_uuid(rng), video_start_sec=vs, video_end_sec=ve, video_start_frame=int(vs*fps),
-                    video_end_frame=int(ve*fps), clip_start_sec=0.0, clip_end_sec=round(ve - vs, 3), clip_start_frame=0,
-                    clip_end_frame=int((ve - vs)*fps), source_clip_uid=rng_uuid(rng))
-        clips.append((base, [dict(annotation_uid=rng_uuid(rng), language_queries=qs)], [dict(annotator_uid=rng_uuid(rng), labels=labels)]))
-    return clips
-
-def _episodic_json(videos, split, kind, annotated=True):
+def _episodic_json(videos, split, kind):
     "One `nlq_*.json` / `moments_*.json` of `videos` [(uid, dur, clips)]."
     def anns(nlq, mq):      # test_unannotated: NLQ keeps the query text only, MQ no annotations
-        if annotated: return nlq if kind == 'nlq' else mq
+        if split != 'test': return nlq if kind == 'nlq' else mq
         return [dict(annotation_uid=a['annotation_uid'], language_queries=[dict(query=q['query']) for q in a['language_queries']]) for a in nlq] if kind == 'nlq' else []
     out = [dict(video_uid=uid, split=split, clips=[dict(base, annotations=anns(nlq, mq)) for base, nlq, mq in clips]) for uid, _, clips in videos]
     desc = 'mini-Ego4D natural language queries' if kind == 'nlq' else 'mini-Ego4D moment queries'
@@ -209,14 +186,29 @@ def _episodic_json(videos, split, kind, annotated=True):
 
 # %% ../nbs/14_mini_datasets.ipynb #9c164c86
 def _episodic_video(out, seed, i, uid, video_sec, gap_sec, chunk_sec, fps, size, gop, crf, clips_per_video, clip_sec, queries_per_clip):
-    "Render and write video `i` (whole and in chunks); return (uid, duration, its clips)."
+    "Render and write video `i` (whole, in chunks); return (uid, duration, clips), one clip per part, with NLQ and MQ."
     rng = np.random.default_rng([seed, i])
     clip = render_clip(rng, video_sec, fps, size, gap=gap_sec)
     write_video(out/'videos'/f'{uid}.mp4', clip.frames, fps, gop=gop, crf=crf)
     cf = int(round(chunk_sec*fps))
     (out/'videos_chunked'/uid).mkdir(parents=True)
     for c, lo in enumerate(range(0, len(clip.frames), cf)): write_video(out/'videos_chunked'/uid/f'{c}.mp4', clip.frames[lo:lo + cf], fps, gop=gop, crf=crf)
-    return uid, clip.dur, _episodic_clips(rng, clip.events, clip.dur, clips_per_video, clip_sec, queries_per_clip, fps)
+    part, clips = clip.dur/clips_per_video, []
+    key = lambda e: str(meaning(dict(tag_verb=e.verbs, clip_text=e.caption)))
+    for p in range(clips_per_video):                    # the clips, in the real schema
+        cd = min(rng.uniform(*clip_sec), part - 0.5)
+        vs = round(p*part + rng.uniform(0, part - cd), 3); ve = round(vs + cd, 3)
+        inside = [e for e in clip.events if vs + EVENT_HALF + 0.1 <= e.t <= ve - EVENT_HALF - 0.1]
+        counts = Counter(map(key, inside))
+        unique = [e for e in inside if counts[key(e)] == 1]          # a query names the one event of its clip it fits
+        pick = [unique[k] for k in sorted(rng.choice(len(unique), min(queries_per_clip, len(unique)), replace=False))]
+        labels = [dict(_moment(e.t, vs, fps, _MQ_KEYS), label=MINI_VERBS[e.verbs[0]], primary=True) for e in inside]
+        base = dict(clip_uid=rng_uuid(rng), video_start_sec=vs, video_end_sec=ve, video_start_frame=int(vs*fps),
+                    video_end_frame=int(ve*fps), clip_start_sec=0.0, clip_end_sec=round(ve - vs, 3),
+                    clip_start_frame=0, clip_end_frame=int((ve - vs)*fps), source_clip_uid=rng_uuid(rng))
+        nlq = [dict(annotation_uid=rng_uuid(rng), language_queries=[_nlq_query(e, vs, fps) for e in pick])]
+        clips.append((base, nlq, [dict(annotator_uid=rng_uuid(rng), labels=labels)]))
+    return uid, clip.dur, clips
 
 def _generate_episodic(out: Path, seed, n_videos, **kw):
     rng = np.random.default_rng(seed)
@@ -226,7 +218,7 @@ def _generate_episodic(out: Path, seed, n_videos, **kw):
     n_tr, n_va = max(1, n_videos//2), max(1, (3*n_videos)//8) if n_videos > 2 else max(0, n_videos - 1)
     parts = dict(train=vids[:n_tr], val=vids[n_tr:n_tr + n_va], test=vids[n_tr + n_va:])
     for kind, files in EPISODIC_FILES.items():
-        for sp, name in files.items(): (out/name).write_text(json.dumps(_episodic_json(parts[sp], sp, kind, annotated=sp != 'test'), indent=1))
+        for sp, name in files.items(): (out/name).write_text(json.dumps(_episodic_json(parts[sp], sp, kind), indent=1))
     (out/'ego4d.json').write_text(json.dumps(dict(version='v1', date='2026-01-01', description='mini-Ego4D video metadata',
                                                   videos=[dict(video_uid=u, duration_sec=round(d, 6)) for u, d, _ in vids]), indent=1))
 
@@ -244,7 +236,6 @@ FHO_FILES = {'train': 'fho_oscc-pnr_train.json', 'val': 'fho_oscc-pnr_val.json',
 "The Ego4D release names (`egovlp.tasks.fho.SPLIT_FILES` reads them; minidata sits below the task modules)."
 CHANGED_COLOUR, CHANGED_SCALE, BURST_SCALE = 'white', 1.5, 2.2
 FHO_CUES = ('burst', 'flash', 'none')
-_SPLIT_IDS = {'train': 0, 'val': 1, 'test': 2}
 
 def _state_change(scene, o, pnr, cue, h):
     "Frames of `scene` with object `o` white and swollen from the PNR on, pnr±h marked by `cue` ('flash', 'burst' or 'none')."
@@ -259,11 +250,11 @@ def _state_change(scene, o, pnr, cue, h):
 def _fho_clip(out: Path, seed, split, i, positive, video_sec, clip_sec, fps, size, gop, crf, jpeg_quality, cue, burst_sec):
     "Render, encode and extract one clip; return its json record (and, for a test clip, its label)."
     if cue not in FHO_CUES: raise ValueError(f"mini-FHO: cue must be one of {FHO_CUES}, got {cue!r}")
-    rng = np.random.default_rng([seed, _SPLIT_IDS[split], i])
-    objs, n, nc = lambda r: random_objects(r, (2, 4), [c for c in COLOURS if c != CHANGED_COLOUR]), int(round(video_sec*fps)), int(round(clip_sec*fps))
+    rng = np.random.default_rng([seed, list(FHO_FILES).index(split), i])          # split ids 0, 1, 2
+    objs, nc = lambda r: random_objects(r, (2, 4), [c for c in COLOURS if c != CHANGED_COLOUR]), round(clip_sec*fps)
     for _ in range(50):                                     # a scene in which some object stays in view all clip long
         scene = make_scene(rng, video_sec, fps, size, objs, gap=(1.0, 1.4))
-        ps = int(rng.integers(0, n - nc)); pe = ps + nc
+        ps = int(rng.integers(0, scene.n - nc)); pe = ps + nc
         if vis := [o for o in range(len(scene.objs)) if scene.VIS[o, ps:pe + 1].all()]: break
     else: raise RuntimeError(f"mini-FHO: no scene with a visible object for {split} clip {i}")
     scene.film(rng)
@@ -283,8 +274,8 @@ def _fho_clip(out: Path, seed, split, i, positive, video_sec, clip_sec, fps, siz
 
 def _generate_fho(out: Path, seed, n_train, n_val, n_test, pos_frac, **kw):
     (out/'videos').mkdir(parents=True)
-    jobs = [(split, i, bool(p)) for split, n in (('train', n_train), ('val', n_val), ('test', n_test))     # pos_frac of each split positive
-            for i, p in enumerate(np.random.default_rng([seed, _SPLIT_IDS[split], 10**6]).permutation(n) < round(pos_frac*n))]
+    jobs = [(split, i, bool(p)) for s, (split, n) in enumerate(zip(FHO_FILES, (n_train, n_val, n_test)))
+            for i, p in enumerate(np.random.default_rng([seed, s, 10**6]).permutation(n) < round(pos_frac*n))]
     made = pmap(lambda j: _fho_clip(out, seed, *j, **kw), jobs, workers=4)
     for split, name in FHO_FILES.items():
         (out/name).write_text(json.dumps({'version': 'mini-fho-1', 'date': '', 'description': 'mini-FHO',
@@ -306,8 +297,7 @@ def resolve_placeholders(cfg: dict) -> dict:
     mini, keys = cfg.get('mini') or {}, sorted({k for k, _ in PLACEHOLDERS.values()})
     bad = [k for k in mini if k not in keys or not isinstance(mini[k], dict)] if isinstance(mini, dict) else ['']
     if bad: raise ValueError(f"config key 'mini': expected {{<dataset>: {{generator arguments}}}} with <dataset> in {keys}, got {mini!r}")
-    loaders = cfg.get('data_loader') or []
-    for a in ((l or {}).get('args') or {} for l in (loaders if isinstance(loaders, list) else [loaders])):
-        old = [k for k in a if k in ('mini_epic', 'mini_fho', 'mini_charades', 'mini_nlq')]
+    for _, l in _loader_items(cfg.get('data_loader')):
+        old = [k for k in (l or {}).get('args') or {} if k in ('mini_epic', 'mini_fho', 'mini_charades', 'mini_nlq')]
         if old: raise ValueError(f"data_loader.args.{old[0]}: mini-dataset arguments moved to the top-level 'mini' key: \"mini\": {{\"{old[0][5:]}\": {{...}}}}")
     return fill_placeholders(cfg, {ph: (lambda k=k, make=make: make(**mini.get(k, {}))) for ph, (k, make) in PLACEHOLDERS.items()})

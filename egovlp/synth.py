@@ -57,8 +57,6 @@ def shape_mask(noun: str, u, v):
     raise ValueError(f"unknown noun {noun!r}; expected one of {list(NOUN_ID)}")
 
 # %% ../nbs/02a_synth.ipynb #fc577662
-def _smooth(p): p = np.clip(p, 0., 1.); return p*p*(3 - 2*p)
-
 def narration_times(rng, dur: float, gap: float, chunk_sec: float | None = None, min_gap: float = 0.95) -> np.ndarray:
     "Narration times in (0, dur): ~`gap` s apart, never closer than `min_gap`, one within 0.15 s of every chunk boundary."
     anchors = [b + rng.uniform(-0.15, 0.15) for b in np.arange(chunk_sec, dur - 1.5, chunk_sec)] if chunk_sec else []
@@ -106,8 +104,7 @@ class Scene:
         m = max(ax, (W - H)//2) + ax//2 + 2                     # horizontal margin: the test crop keeps the central H x H
         self.box = (m, W - m, ay + 2, H - ay - 2)
         k = len(self.objs)
-        self.X, self.Y, self.S, self.A, self.DX = (np.zeros((k, n), np.float32) for _ in range(5))
-        self.S[:] = 1
+        self.X, self.Y, self.S, self.A, self.DX = (np.full((k, n), v, np.float32) for v in (0, 0, 1, 0, 0))
         self.VIS, self.state = np.ones((k, n), bool), []
         for o in range(k):
             x, y = self.X[o], self.Y[o] = self._free_pos(1.)
@@ -123,8 +120,7 @@ class Scene:
         x0, x1, y0, y1 = self._lims(s)
         cand = np.stack([self.rng.uniform(x0, x1, 20), self.rng.uniform(y0, y1, 20)], 1)
         others = np.array([[t['x'], t['y']] for i, t in enumerate(self.state) if i != skip and t['vis']]).reshape(-1, 2)
-        if not len(others): return tuple(cand[0])
-        d = ((cand[:, None] - others[None])**2).sum(-1).min(1)
+        d = ((cand[:, None] - others[None])**2).sum(-1).min(1, initial=np.inf)      # none visible: all inf, the first
         return tuple(cand[d.argmax()])
 
 # %% ../nbs/02a_synth.ipynb #7f40aa0a
@@ -158,7 +154,8 @@ def event(self: Scene, t: float) -> Event:
     "Animate one feasible event on one object over ~0.8 s centred on `t`; record and return it."
     rng, fps, d = self.rng, self.fps, self.rng.uniform(0.7, 0.9)
     f0, f1, fm = max(int(round((t - d/2)*fps)), 0), min(int(round((t + d/2)*fps)), self.n), int(round(t*fps))
-    p = _smooth((np.arange(f0, f1) - f0)/max(f1 - f0 - 1, 1))
+    p = (np.arange(f0, f1) - f0)/max(f1 - f0 - 1, 1)                  # 0 .. 1 over the event
+    p = p*p*(3 - 2*p)                                                   # smoothstep: eases in and out
     hidden = [o for o, s in enumerate(self.state) if not s['vis']]
     o = hidden[rng.integers(len(hidden))] if hidden and rng.random() < 0.5 else int(rng.integers(len(self.objs)))
     opts, st = self._options(o), self.state[o]
@@ -180,9 +177,9 @@ def event(self: Scene, t: float) -> Event:
 
 # %% ../nbs/02a_synth.ipynb #3caed257
 @patch
-def film(self: Scene, rng=None) -> Scene:
-    "Draw the table (`background`) and the camera path (`camera`, x then y) from `rng` (default: the scene's own)."
-    rng, (ax, ay) = (self.rng if rng is None else rng), self.cam_amp
+def film(self: Scene, rng) -> Scene:
+    "Draw the table (`background`) and the camera path (`camera`, x then y) from `rng`."
+    ax, ay = self.cam_amp
     self.bg = background(rng, self.H + 2*ay + 1, self.W + 2*ax + 1)
     self.cx, self.cy = camera(rng, self.n, self.fps, ax), camera(rng, self.n, self.fps, ay)
     return self
@@ -220,11 +217,10 @@ def random_objects(rng, k=(3, 5), colours=None) -> list[tuple[str, str]]:
 def _draw(rng, x): return float(rng.uniform(*x)) if isinstance(x, (tuple, list)) else float(x)
 
 def make_scene(rng, dur, fps: float = 30, size=(96, 72), objs=None, gap=None, chunk_sec: float | None = None) -> Scene:
-    "A `Scene` of `dur` s (or a (lo, hi) range) with `objs` (list, callable(rng) or None), narrated every ~`gap` s (None: silent)."
+    "A `Scene` of `dur` s (or (lo, hi)), objects `objs(rng)` (None: random), narrated every ~`gap` s (None: silent)."
     W, H = size
     n = int(round(_draw(rng, dur)*fps))
-    objs = random_objects(rng) if objs is None else objs(rng) if callable(objs) else objs
-    scene = Scene(rng, objs, n, fps, H, W)
+    scene = Scene(rng, (objs or random_objects)(rng), n, fps, H, W)
     if gap is not None:
         for t in narration_times(rng, n/fps, _draw(rng, gap), chunk_sec): scene.event(t)
     return scene
@@ -245,16 +241,12 @@ def render_clip(rng, dur, fps: float = 30, size=(96, 72), objs=None, gap=None, c
 # %% ../nbs/02a_synth.ipynb #decffb61
 def _cast(what, key, default, v):
     "`v` as the type of `default` (tuples element-wise); TypeError naming the parameter otherwise."
-    bad = TypeError(f"{what}: parameter {key}={v!r} should be like its default {default!r}")
-    if isinstance(default, (tuple, list)):
-        if not isinstance(v, (tuple, list)) or len(v) != len(default): raise bad
+    if isinstance(default, (tuple, list)) and isinstance(v, (tuple, list)) and len(v) == len(default):
         return tuple(_cast(what, key, d, x) for d, x in zip(default, v))
-    if isinstance(default, bool) or default is None or isinstance(default, str):
-        if type(v) is not type(default): raise bad
-        return v
-    if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)): raise bad
-    if isinstance(default, int) and float(v) != int(v): raise bad
-    return type(default)(v)
+    if isinstance(default, (bool, str)) and type(v) is type(default): return v
+    if type(default) in (int, float) and isinstance(v, (int, float, np.integer, np.floating)) and type(v) is not bool:
+        if type(default) is float or float(v) == int(v): return type(default)(v)      # an int stays whole
+    raise TypeError(f"{what}: parameter {key}={v!r} should be like its default {default!r}")
 
 def mini_dataset(what: str, name: str, version: int, seed: int, params: dict, defaults: dict, generate: Callable,
                  root=None) -> Path:
@@ -262,8 +254,7 @@ def mini_dataset(what: str, name: str, version: int, seed: int, params: dict, de
     if unknown := set(params) - set(defaults): raise TypeError(f"{what}: unknown parameters {sorted(unknown)}; known: {sorted(defaults)}")
     p = {k: _cast(what, k, d, params.get(k, d)) for k, d in defaults.items()}
     if 'size' in p and (p['size'][0] % 2 or p['size'][1] % 2): raise ValueError(f"{what}: size must be even (H.264 4:2:0), got {p['size']}")
-    return generate_once(what, name, version, int(seed), p, {k: _cast(what, k, d, d) for k, d in defaults.items()},
-                         lambda out: generate(out, int(seed), **p), root)
+    return generate_once(what, name, version, int(seed), p, defaults, lambda out: generate(out, int(seed), **p), root)
 
 def pmap(fn: Callable, items, workers: int = 8) -> list:
     "`[fn(x) for x in items]` on up to `workers` threads (numpy, PyAV and PIL release the GIL)."
@@ -280,18 +271,16 @@ def write_jpegs(folder, frames, names, quality: int = 90):
     for f, name in zip(frames, names, strict=True): Image.fromarray(f).save(folder/name, quality=quality)
 
 # %% ../nbs/02a_synth.ipynb #0f67c696
-def _egoclip_video(rng, uid, vdir, video_sec, gap_sec, chunk_sec, fps, size, gop, crf):
-    "Render one video into `<vdir>/<uid>/<k>.mp4`; return its events and duration."
-    clip = render_clip(rng, video_sec, fps, size, gap=gap_sec, chunk_sec=chunk_sec)
+def _egoclip_video(vdir, seed, i, uid, video_sec, gap_sec, chunk_sec, fps, size, gop, crf):
+    "Render video `i` into `<vdir>/<uid>/<k>.mp4`; return its events and duration."
+    clip = render_clip(np.random.default_rng([seed, i]), video_sec, fps, size, gap=gap_sec, chunk_sec=chunk_sec)
     cf = int(round(chunk_sec*fps))
     (vdir/uid).mkdir(parents=True)
     for c, lo in enumerate(range(0, len(clip.frames), cf)): write_video(vdir/uid/f'{c}.mp4', clip.frames[lo:lo + cf], fps, gop=gop, crf=crf)
     return clip.events, clip.dur
 
-def _rows(uid, dur, events, alpha):
-    "EgoClip rows of one video: clip = narration_time ± β/(2α), β = this video's mean narration gap."
-    times = np.array([e.t for e in events])
-    half = (float(np.diff(times).mean()) if len(times) > 1 else alpha)/(2*alpha)
+def _rows(uid, dur, events, half):
+    "EgoClip rows of one video: clip = narration_time ± `half` (β/(2α), β = this video's mean narration gap)."
     return [dict(video_uid=uid, video_dur=round(dur, 6), narration_source='narration_pass_1', narration_ind=i,
                  narration_time=round(float(t), 4), clip_start=round(float(t - half), 6), clip_end=round(float(t + half), 6),
                  clip_text=text, tag_verb=str(verbs), tag_noun=str(nouns)) for i, (t, text, verbs, nouns) in enumerate(events)]
@@ -305,8 +294,7 @@ def _mcq(rng, rows_by_video, n_inter, n_intra):
     for qi in rng.permutation(len(pool)):
         if not want[1] and not want[2]: break
         v, j = pool[qi]; rows = rows_by_video[v]; q = rows[j]
-        for typ in sorted((1, 2), key=lambda t: -want[t]):
-            if not want[typ]: continue
+        for typ in sorted((t for t in want if want[t]), key=lambda t: -want[t]):     # the type most wanted first
             if typ == 1:                     # a clip of another meaning from each of 4 other videos
                 cands = [ok[rng.integers(len(ok))] for u in rng.choice([u for u in vids if u != v], 4, replace=False)
                          if (ok := [r for r in rows_by_video[u] if meaning(r) != meaning(q)])]
@@ -331,16 +319,15 @@ MINI_DEFAULTS = dict(n_videos=128, n_mcq_videos=20, video_sec=(12., 16.), gap_se
 MINI_TINY = dict(n_videos=3, n_mcq_videos=5, video_sec=(12., 16.), chunk_sec=5., size=(96, 64), n_inter=6, n_intra=6)
 "A few-second configuration for tests (every format feature, including chunk-spanning clips, is still there)."
 
-def _generate(out: Path, seed, n_videos, n_mcq_videos, video_sec, gap_sec, chunk_sec, fps, size, n_inter, n_intra, gop, crf):
+def _generate(out: Path, seed, n_videos, n_mcq_videos, n_inter, n_intra, **kw):
     rng = np.random.default_rng(seed)
     uids = [rng_uuid(rng) for _ in range(n_videos + n_mcq_videos)]
-    made = pmap(lambda iu: _egoclip_video(np.random.default_rng([seed, iu[0]]), iu[1], out/'videos', video_sec, gap_sec,
-                                          chunk_sec, fps, size, gop, crf), list(enumerate(uids)))
-    alpha = float(np.mean([np.diff([e.t for e in ev]).mean() for ev, _ in made]))   # α: mean of β over all videos
-    rows = {u: _rows(u, dur, ev, alpha) for u, (ev, dur) in zip(uids, made)}
-    df = pd.DataFrame([r for u in sorted(uids[:n_videos]) for r in rows[u]])
-    df.insert(0, 'clip_idx', np.arange(len(df)))
-    df[EGOCLIP_COLUMNS].to_csv(out/'egoclip.csv', sep='\t', index=False)
+    made = pmap(lambda iu: _egoclip_video(out/'videos', seed, *iu, **kw), list(enumerate(uids)))
+    beta = [float(np.diff([e.t for e in ev]).mean()) for ev, _ in made]      # β: a video's mean narration gap
+    alpha = float(np.mean(beta))                                              # α: mean of β over all videos
+    rows = {u: _rows(u, dur, ev, b/(2*alpha)) for u, (ev, dur), b in zip(uids, made, beta)}
+    df = pd.DataFrame([r for u in sorted(uids[:n_videos]) for r in rows[u]], columns=EGOCLIP_COLUMNS[1:])
+    df.to_csv(out/'egoclip.csv', sep='\t', index_label=EGOCLIP_COLUMNS[0])      # clip_idx: the row number
     (out/'egomcq.json').write_text(json.dumps(_mcq(rng, {u: rows[u] for u in uids[n_videos:]}, n_inter, n_intra)))
     (out/'vocab.json').write_text(json.dumps(dict(verbs=MINI_VERBS, nouns=MINI_NOUNS)))
 
