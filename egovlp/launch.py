@@ -15,7 +15,7 @@ from .factory import create_model, create_model_for, create_task, create_tokeniz
 # %% auto #0
 __all__ = ['BUILTIN_TASKS', 'CONFIGS', 'MINI_PRETRAIN_THREADS', 'MINI_ASSET', 'import_tasks', 'config_path', 'resolve', 'load',
            'mini_config', 'mini_pretrained', 'train_mini', 'trainer_for', 'metric_table', 'finetune', 'pretrain',
-           'evaluate', 'pretrain_cli', 'finetune_cli', 'evaluate_cli', 'eval_egomcq_cli']
+           'evaluate', 'pretrain_cli', 'finetune_cli', 'evaluate_cli', 'eval_egomcq_cli', 'extract_features_cli']
 
 # %% ../nbs/08_launch.ipynb #6638cd23
 BUILTIN_TASKS = {'egovlp.tasks.egoclip': ('EgoClip',), 'egovlp.tasks.epic_mir': ('EpicKitchens_MIR',),
@@ -222,3 +222,30 @@ def evaluate_cli(argv=None):
 def eval_egomcq_cli(argv=None):
     "`egovlp-eval-egomcq`, `scripts/eval_egomcq.py`: EgoMCQ accuracy of a model."
     return _cli(argv, 'EgoMCQ evaluation of a model', 'configs/eval/egomcq.json', evaluate)
+
+# %% ../nbs/08_launch.ipynb #cf47339e
+def extract_features_cli(argv=None) -> int:
+    "`scripts/extract_features.py`: NLQ/MQ video (and NLQ text) features of the config's split(s) into `save_feats`."
+    p = _parser('EgoVLP features for Ego4D NLQ (VSLNet, CONE) and MQ (VSGN, ActionFormer)',
+                'configs/mini/nlq_features.json', train=False)
+    for name, key in [('split', 'split'), ('subsample', 'subsample'), ('save_feats', 'save_feats'), ('bs', 'window_batch_size')]:
+        p.add_argument(f'--{name}', dest=f'data_loader.args.{key}', type=int if name == 'bs' else str, metavar=name.upper(),
+                       help=f'data_loader.args.{key}' + (': train, val, test, a comma list or all' if name == 'split' else ''))
+    a = p.parse_args(argv)
+    def work():
+        import torch
+        from accelerate import Accelerator
+        from .tasks.episodic import TASK_KINDS, EpisodicTask
+        run = load(a.config, _overrides(a))
+        if run.task_name not in TASK_KINDS:
+            raise ConfigError(f"{a.config}: dataset_name {run.task_name!r} is not one of {list(TASK_KINDS)}")
+        task = EpisodicTask(run, create_tokenizer(run.model))
+        task.annotations                                  # a wrong path or an empty split fails before the model is built
+        acc = Accelerator(mixed_precision=run.trainer.mixed_precision, cpu=not torch.cuda.is_available())   # CPU: gloo
+        seed_everything(run.trainer.seed)                 # an untrained model: the same each run
+        model = create_model(run.model).to(acc.device).eval()
+        task.extract(model, acc, say := print if acc.is_main_process else (lambda *x: None))
+        g = task.score(model) if task.args.subsample == 'both' else dict(n=0)
+        if g['n']: say(f"query grounding: the best window lies inside the moment for {100 * g['hit_rate']:.1f}% of "
+                       f"{g['n']} queries (chance {100 * g['chance']:.1f}%)")
+    return run_cli(work, a.debug)

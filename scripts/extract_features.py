@@ -6,7 +6,6 @@ feature_shapes.json, extraction.json (+ text/ for NLQ). Exits 0 on success, 1 wi
     accelerate launch scripts/extract_features.py -c configs/eval/nlq.json --split all --checkpoint pretrained/egovlp.pth
 """
 import sys
-from egovlp.launch import load
-from egovlp.tasks.episodic import extract_cli
+from egovlp.launch import extract_features_cli
 
-if __name__ == '__main__': sys.exit(extract_cli(load=load))
+if __name__ == '__main__': sys.exit(extract_features_cli())

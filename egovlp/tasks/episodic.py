@@ -4,17 +4,15 @@
 
 # %% ../../nbs/12_ego4d_episodic.ipynb #6576baf8
 from __future__ import annotations
-import argparse, bisect, json, logging, math
+import bisect, json, logging, math
 from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np, torch
 import torch.nn.functional as nnf
-from ..core import (ConfigError, F, apply_overrides, atomic_save, atomic_write, atomic_write_text, parse_config,
-                         read_config, register_task, run_cli, safe_path, seed_everything, setting)
+from ..core import ConfigError, F, atomic_save, atomic_write, atomic_write_text, register_task, safe_path, setting
 from ..egoclip import chunk_addresses
-from ..factory import create_model, create_tokenizer
 from ..textvideo import embed_texts, encode
 from ..trainer import Task
 from ..video import ItemDataset, VideoReadError, VideoTransform, load_frames, normalize, video_info
@@ -24,7 +22,7 @@ log = logging.getLogger('egovlp.episodic')
 __all__ = ['log', 'RATE', 'SPLIT_FILES', 'TASK_KINDS', 'EXTRACTION_KEYS', 'window_frame_indices', 'num_windows', 'window_times',
            'EpisodicFormatError', 'read_episodic', 'read_episodic_splits', 'clip_sources', 'ExtractionError',
            'clip_windows', 'ClipWindows', 'read_features', 'extract_features', 'text_features', 'save_text_features',
-           'grounding_queries', 'grounding', 'EpisodicArgs', 'EpisodicTask', 'extract_cli']
+           'grounding_queries', 'grounding', 'EpisodicArgs', 'EpisodicTask']
 
 # %% ../../nbs/12_ego4d_episodic.ipynb #81fd23e5
 RATE = 1.87
@@ -356,34 +354,3 @@ class EpisodicTask(Task):
         return {'grounding_hit': 100*g['hit_rate']} if g['n'] else {}
 
 for _name in TASK_KINDS: register_task(_name, EpisodicTask, EpisodicArgs)    # the factory: EpisodicTask(run, tokenizer, loss)
-
-# %% ../../nbs/12_ego4d_episodic.ipynb #b683683d
-def _load_run(config, overrides=()):
-    "A RunSpec from a config file: parsed as written, then with the mini datasets' placeholders filled in."
-    from egovlp.minidata import resolve_placeholders
-    cfg = apply_overrides(read_config(config), list(overrides)); parse_config(cfg, str(config))
-    return parse_config(resolve_placeholders(cfg), str(config))
-
-def extract_cli(argv=None, load=None) -> int:
-    "`scripts/extract_features.py`: the split's video (and NLQ text) features into `save_feats`; `load`: the launcher's. 0: success."
-    p = argparse.ArgumentParser(description='EgoVLP features for Ego4D NLQ (VSLNet, CONE) and MQ (VSGN, ActionFormer)')
-    p.add_argument('-c', '--config', default='configs/mini/nlq_features.json', help='original-format JSON config (default: %(default)s)')
-    keys = dict(checkpoint='arch.args.load_checkpoint', split='data_loader.args.split', subsample='data_loader.args.subsample',
-                save_feats='data_loader.args.save_feats', bs='data_loader.args.window_batch_size')
-    for n, k in keys.items(): p.add_argument(f'--{n}', type=int if n == 'bs' else str, help=k + (': train, val, test, a comma list or all' if n == 'split' else ''))
-    p.add_argument('--set', nargs='*', default=[], metavar='KEY=VALUE', help='config overrides')
-    p.add_argument('--debug', action='store_true', help='a failure prints its traceback')
-    a = p.parse_args(argv)
-    ov = list(a.set) + [f"{k}={json.dumps(getattr(a, n))}" for n, k in keys.items() if getattr(a, n) is not None]
-    def work():
-        from accelerate import Accelerator
-        run = (load or _load_run)(a.config, ov)
-        if run.task_name not in TASK_KINDS: raise ConfigError(f"{a.config}: dataset_name {run.task_name!r} is not one of {list(TASK_KINDS)}")
-        task = EpisodicTask(run, create_tokenizer(run.model))
-        task.annotations                                          # a wrong path or an empty split fails before the model is built
-        acc = Accelerator(mixed_precision=run.trainer.mixed_precision, cpu=not torch.cuda.is_available())   # CPU: gloo processes
-        seed_everything(run.trainer.seed); model = create_model(run.model).to(acc.device).eval()   # an untrained model: the same each run
-        task.extract(model, acc, say := print if acc.is_main_process else (lambda *x: None))
-        g = task.score(model) if task.args.subsample == 'both' else dict(n=0)
-        if g['n']: say(f"query grounding: the best window lies inside the moment for {100*g['hit_rate']:.1f}% of {g['n']} queries (chance {100*g['chance']:.1f}%)")
-    return run_cli(work, a.debug)
