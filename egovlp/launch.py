@@ -228,7 +228,8 @@ def extract_features_cli(argv=None) -> int:
     "`scripts/extract_features.py`: NLQ/MQ video (and NLQ text) features of the config's split(s) into `save_feats`."
     p = _parser('EgoVLP features for Ego4D NLQ (VSLNet, CONE) and MQ (VSGN, ActionFormer)',
                 'configs/mini/nlq_features.json', train=False)
-    for name, key in [('split', 'split'), ('subsample', 'subsample'), ('save_feats', 'save_feats'), ('bs', 'window_batch_size')]:
+    names = dict(split='split', subsample='subsample', save_feats='save_feats', bs='window_batch_size')
+    for name, key in names.items():
         p.add_argument(f'--{name}', dest=f'data_loader.args.{key}', type=int if name == 'bs' else str, metavar=name.upper(),
                        help=f'data_loader.args.{key}' + (': train, val, test, a comma list or all' if name == 'split' else ''))
     a = p.parse_args(argv)

@@ -1,7 +1,7 @@
 """NLQ/MQ feature extraction (egovlp.tasks.episodic) on a tiny mini-NLQ with an untrained tiny model: the output layout
 the consumers read, and every bad input of issues 25/27 a clear error (ids that leave their folder, an empty split,
 re-extraction with other settings, `rate=fast`, config typos, a missing video in strict and lax mode)."""
-import copy, json
+import copy, json, logging
 from pathlib import Path
 import numpy as np, pytest, torch
 
@@ -26,6 +26,8 @@ def config(tmp, mini, kind='nlq', **args):
     p = tmp/f'{kind}.json'; p.write_text(json.dumps(cfg)); return p
 
 def cli(capsys, *argv):
+    lg = logging.getLogger('egovlp')      # capsys swaps stderr per test: the launcher's console handler must be this test's
+    lg.handlers = [h for h in lg.handlers if not getattr(h, '_egovlp_console', False)]
     rc = extract_features_cli([str(a) for a in argv]); out = capsys.readouterr()
     return rc, out.out, out.err
 
