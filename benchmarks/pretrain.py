@@ -88,6 +88,10 @@ def main(argv=None):
     p.add_argument('--loader-only', action='store_true', help="time the trainer's DataLoader alone (no model step), then stop")
     p.add_argument('--mcq-compare', action='store_true', help='time EgoMCQ again with the open-file cache off')
     p.add_argument('--no-compile', action='store_true'); p.add_argument('--precision', default=None)
+    p.add_argument('--blocking-copy', action='store_true', help="the old H2D copy: accelerate's default non_blocking=False "
+                   "(the host waits for the queued step at every batch); A/B against the trainer's non_blocking copy")
+    p.add_argument('--no-mcq', action='store_true', help='skip the EgoMCQ timing (the data still has --mcq questions)')
+    p.add_argument('--main-nice', type=int, default=None, help='the main thread\'s nice value once the workers run (root: < 0)')
     p.add_argument('--set', action='append', default=[], metavar='KEY=VALUE',
                    help='more config overrides, e.g. --set arch.args.video_params.residual_dtype=\'"autocast"\' or the '
                         'fast-path options --set arch.args.video_params.fast_gelu=false (see 03a_fast_attention)')
@@ -124,6 +128,8 @@ def main(argv=None):
                   + [f'arch.args.text_params.config={json.dumps(dict(dim=64, n_layers=2, n_heads=2, hidden_dim=128))}']
     cfg = apply_overrides(read_config(Path(__file__).parents[1]/'configs/pt/egoclip.json'), ov)
     tr = trainer_for(load(cfg))
+    if a.blocking_copy: tr.acc.dataloader_config.non_blocking = tr.loader._non_blocking = False
+    say(f"batch copy to the device: {'blocking' if a.blocking_copy else 'non_blocking'}")
     say(f"video options: {tr.unwrap().video_model.options}")
     say(f"model {sum(p.numel() for p in tr.unwrap().parameters())/1e6:.0f}M params, {len(tr.dataset)} clips, "
           f"batch {a.batch}, {workers} workers, {os.cpu_count()} cores, device {tr.device}")
@@ -141,6 +147,7 @@ def main(argv=None):
         marks = []
         orig_step = tr.task.step
         def step(model, batch, trainer):           # record when each step was issued, to cut out the warm-up/compile
+            if not marks and a.main_nice is not None: os.setpriority(os.PRIO_PROCESS, 0, a.main_nice)  # this thread only
             marks.append(time.perf_counter()); return orig_step(model, batch, trainer)
         tr.task.step = step
         gpu.start(); tr.fit(); 
@@ -176,6 +183,7 @@ def main(argv=None):
               f"39,000 questions x 5 distinct clips would take {39000*5*per_clip/60:.1f} min")
         del ev; import gc; gc.collect()            # shuts its persistent workers down
         return dt, per_clip
+    if a.no_mcq: return
     dt, per_clip = time_mcq('open-file cache on')
     if a.mcq_compare:
         set_pyav_cache(0); time_mcq('open-file cache off'); set_pyav_cache(1)

@@ -12,7 +12,7 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, Dataset, Sampler, default_collate
 from accelerate import Accelerator
-from accelerate.utils import DistributedDataParallelKwargs, ProjectConfiguration, load as acc_load
+from accelerate.utils import DataLoaderConfiguration, DistributedDataParallelKwargs, ProjectConfiguration, load as acc_load
 from fastcore.basics import patch
 from tqdm.auto import tqdm
 from tqdm.contrib.logging import logging_redirect_tqdm
@@ -96,7 +96,8 @@ class Trainer:
             dynamo_backend='inductor' if cfg.compile else 'no',
             log_with='tensorboard' if cfg.tensorboard else None,
             project_config=ProjectConfiguration(project_dir=str(self.save_dir), logging_dir=str(self.save_dir/'tb')),
-            kwargs_handlers=[DistributedDataParallelKwargs(find_unused_parameters=False)])
+            kwargs_handlers=[DistributedDataParallelKwargs(find_unused_parameters=False)],
+            dataloader_config=DataLoaderConfiguration(non_blocking=True))   # pinned batches copied without a host sync
         self.log = get_logger('egovlp.trainer', log_file=self.save_dir/'log'/'info.log' if self.acc.is_main_process else None,
                               main_process=self.acc.is_main_process)
         seed_everything(cfg.seed)
