@@ -76,9 +76,9 @@ bases() {   # the scenes encoded here or carried (see the header); sets SC
 overlap() {
   # the trainer's non_blocking batch copy vs the old blocking one (same call), the loader alone, the main thread's priority
   bases; P="python3 benchmarks/pretrain.py --root /tmp/bp --scenes $SC --videos 16 --chunk-sec 600 --base-sec ${BASE_SEC:-30}"
-  P="$P --batch 128 --mcq 4000 --mcq-batch 64"; W=${WORKERS:-15}
-  run 240 $P --steps 160 --workers $W | tee $OUT/ov_nonblocking.txt
-  run 200 $P --steps 160 --workers $W --blocking-copy | tee $OUT/ov_blocking.txt
+  P="$P --batch 128 --mcq ${MCQ:-4000} --mcq-batch 64"; W=${WORKERS:-15}; S=${STEPS:-160}
+  run 240 $P --steps $S --workers $W | tee $OUT/ov_nonblocking.txt
+  run 200 $P --steps $S --workers $W --blocking-copy | tee $OUT/ov_blocking.txt
 }
 overlap2() {   # after overlap (same P, W)
   run 90 $P --steps 150 --workers $W --loader-only | tee $OUT/ov_loader.txt
