@@ -281,10 +281,11 @@ def _extract_parser():
 def extract_videos(argv=None) -> dict:
     "`egovlp-extract`'s work (its arguments): per-video features (the NLQ/MQ `extract_features`) + index.csv → its result dict."
     import pandas as pd
-    from accelerate import Accelerator
+    from accelerate import Accelerator, DataLoaderConfiguration
     from egovlp.tasks.episodic import extract_features
     a = _extract_parser().parse_args(argv)
-    clips, acc, index = videos_to_clips(a.inputs), Accelerator(), Path(a.out)/'index.csv'
+    acc = Accelerator(dataloader_config=DataLoaderConfiguration(non_blocking=True))   # as the Trainer's: no host sync per batch
+    clips, index = videos_to_clips(a.inputs), Path(a.out)/'index.csv'
     model = load_model(a.checkpoint, device=acc.device, num_frames=a.frames, config=a.config)
     res = extract_features(model, clips, a.out, rate=a.rate, frames_per_window=a.frames or model.num_frames,
                            size=model.input_res, batch_size=a.batch_size, feature=a.feature, fmt=a.fmt, loading=a.loading,
